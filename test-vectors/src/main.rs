@@ -1,0 +1,4 @@
+//! Test-vector runner for esdk.
+fn main() {
+    println!("esdk {}", esdk::VERSION);
+}
