@@ -1,4 +1,47 @@
-//! esdk: envelope encryption compatible with the AWS Encryption SDK message format.
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod blocking;
+mod client;
+pub mod cmm;
+mod crypto;
+mod error;
+mod format;
+pub mod keyring;
+mod materials;
+mod policy;
+pub mod suite;
+
+#[cfg(feature = "hazmat")]
+pub mod hazmat;
+
+pub use client::{parse_header, Client, ClientBuilder, Decrypted, DEFAULT_FRAME_LENGTH};
+pub use cmm::default::DefaultMaterialsManager;
+pub use cmm::required_context::RequiredEncryptionContextMaterialsManager;
+pub use cmm::MaterialsManager;
+pub use crypto::signature::{SigningKey, VerificationKey};
+pub use error::{Error, FormatError, Result};
+pub use format::context::{EncryptionContext, PUBLIC_KEY_CONTEXT_KEY};
+pub use format::header::{ContentType, EncryptedDataKey, Header, UnauthenticatedHeader};
+pub use keyring::multi::MultiKeyring;
+pub use keyring::raw_aes::RawAesKeyring;
+pub use keyring::raw_rsa::{RawRsaKeyring, RsaPadding};
+pub use keyring::{BoxFuture, Keyring};
+pub use materials::{
+    DataKey, DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
+};
+pub use policy::CommitmentPolicy;
+pub use suite::AlgorithmSuite;
 
 /// The crate version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

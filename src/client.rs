@@ -1,0 +1,634 @@
+//! The client: configuration, and one-shot encrypt and decrypt.
+//!
+//! Spec: `client-apis/client.md`, `client-apis/encrypt.md`, `client-apis/decrypt.md`.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use crate::cmm::{default as default_cmm, MaterialsManager};
+use crate::crypto::aead::Aead;
+use crate::crypto::kdf::{self, V1Info};
+use crate::crypto::signature::MessageHasher;
+use crate::format::body::{self, FINAL_FRAME_STRING, FRAME_STRING, SINGLE_BLOCK_STRING};
+use crate::format::codec::Reader;
+use crate::format::context::{self, EncryptionContext};
+use crate::format::header::{ContentType, Header, UnauthenticatedHeader};
+use crate::keyring::Keyring;
+use crate::materials::{
+    DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
+};
+use crate::policy::CommitmentPolicy;
+use crate::suite::{AlgorithmSuite, Kdf, IV_LEN, TAG_LEN};
+use crate::Error;
+
+/// The default frame length: 4096 bytes.
+pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
+
+#[derive(Debug, Clone)]
+struct Config {
+    commitment_policy: CommitmentPolicy,
+    suite: Option<&'static AlgorithmSuite>,
+    frame_length: NonZeroU32,
+    max_encrypted_data_keys: Option<u16>,
+    unsigned_only: bool,
+    legacy_net_v4_0_0_retry: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            commitment_policy: CommitmentPolicy::default(),
+            suite: None,
+            frame_length: NonZeroU32::MIN.saturating_add(DEFAULT_FRAME_LENGTH - 1),
+            max_encrypted_data_keys: None,
+            unsigned_only: false,
+            legacy_net_v4_0_0_retry: true,
+        }
+    }
+}
+
+/// Encrypts and decrypts messages. Cheap to clone (the configuration is shared).
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let client = esdk::Client::builder()
+///     .commitment_policy(esdk::CommitmentPolicy::RequireEncryptRequireDecrypt)
+///     .frame_length(65536)?
+///     .max_encrypted_data_keys(3)
+///     .build();
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let context = esdk::EncryptionContext::from([("purpose".to_owned(), "doc".to_owned())]);
+/// let message = esdk::blocking::encrypt(&client, &keyring, b"hello", &context)?;
+/// let decrypted = esdk::blocking::decrypt_with_context(&client, &keyring, &message, &context)?;
+/// assert_eq!(decrypted.plaintext, b"hello");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    config: Arc<Config>,
+}
+
+/// Builds a [`Client`]; every setting has a secure default.
+///
+/// ```
+/// let client = esdk::Client::builder().build();
+/// # let _ = client;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ClientBuilder {
+    config: Config,
+}
+
+impl ClientBuilder {
+    /// The commitment policy (default: `RequireEncryptRequireDecrypt`).
+    pub fn commitment_policy(mut self, policy: CommitmentPolicy) -> Self {
+        self.config.commitment_policy = policy;
+        self
+    }
+
+    /// The suite encrypt uses (default: 0x0578, or 0x0378 under `ForbidEncryptAllowDecrypt`).
+    pub fn suite(mut self, suite: &'static AlgorithmSuite) -> Self {
+        self.config.suite = Some(suite);
+        self
+    }
+
+    /// The frame length encrypt uses (default 4096).
+    ///
+    /// # Errors
+    /// [`Error::ApiMisuse`] for 0.
+    pub fn frame_length(mut self, frame_length: u32) -> crate::Result<Self> {
+        self.config.frame_length = NonZeroU32::new(frame_length)
+            .ok_or(Error::ApiMisuse("the frame length must be at least 1"))?;
+        Ok(self)
+    }
+
+    /// The most encrypted data keys a message may hold, on encrypt and decrypt (default: no limit).
+    /// A message with more is refused as soon as its count is read.
+    pub fn max_encrypted_data_keys(mut self, limit: u16) -> Self {
+        self.config.max_encrypted_data_keys = Some(limit);
+        self
+    }
+
+    /// Refuse signed messages at their header, before any body byte is read (default: off).
+    pub fn unsigned_only(mut self, on: bool) -> Self {
+        self.config.unsigned_only = on;
+        self
+    }
+
+    /// Also accept messages written by ESDK-.NET 4.0.0 with its two known bugs (HKDF info
+    /// without the message id for v1 HKDF suites; an extra `00 00` in the header authentication
+    /// data when no context is authenticate-only), by retrying header authentication the way
+    /// those bugs computed it. On by default, as in the official AWS Encryption SDKs
+    /// (`NetV4_0_0_RetryPolicy::ALLOW_RETRY`).
+    ///
+    /// # Security
+    /// The retry accepts only messages whose header still authenticates under the data key, so
+    /// it adds no forgery; turn it off to accept strictly what the specification describes.
+    pub fn legacy_net_v4_0_0_retry(mut self, on: bool) -> Self {
+        self.config.legacy_net_v4_0_0_retry = on;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Client {
+        Client {
+            config: Arc::new(self.config),
+        }
+    }
+}
+
+/// A decrypted message: its plaintext and its authenticated header.
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// # let keyring = esdk::RawAesKeyring::new("ns", "k", &[7u8; 32])?;
+/// # let client = esdk::Client::default();
+/// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+/// let esdk::Decrypted { plaintext, header, .. } = esdk::blocking::decrypt(&client, &keyring, &message)?;
+/// assert_eq!((plaintext.as_slice(), header.suite().id), (&b"hi"[..], 0x0578));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Decrypted {
+    /// The plaintext.
+    pub plaintext: Vec<u8>,
+    /// The authenticated header.
+    pub header: Header,
+    /// The full encryption context: the stored one plus reproduced keys that were not stored.
+    pub encryption_context: EncryptionContext,
+}
+
+/// Where materials come from: a keyring (through the default CMM) or a CMM.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a> {
+    Keyring(&'a dyn Keyring),
+    Cmm(&'a dyn MaterialsManager),
+}
+
+impl Source<'_> {
+    async fn encryption_materials(
+        self,
+        request: EncryptionRequest,
+    ) -> crate::Result<EncryptionMaterials> {
+        match self {
+            Self::Keyring(k) => default_cmm::encryption_materials(k, request).await,
+            Self::Cmm(c) => c.encryption_materials(request).await,
+        }
+    }
+
+    async fn decryption_materials(
+        self,
+        request: DecryptionRequest,
+    ) -> crate::Result<DecryptionMaterials> {
+        match self {
+            Self::Keyring(k) => default_cmm::decryption_materials(k, request).await,
+            Self::Cmm(c) => c.decryption_materials(request).await,
+        }
+    }
+}
+
+/// Serializes the context pairs that are authenticated but not stored.
+fn authenticate_only(context: &EncryptionContext, required: &[String]) -> crate::Result<Vec<u8>> {
+    let only: EncryptionContext = context
+        .iter()
+        .filter(|(k, _)| required.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    context::serialize(&only)
+}
+
+fn header_auth_aad(header: &Header, auth_only: &[u8]) -> Vec<u8> {
+    [header.body_bytes.as_slice(), auth_only].concat()
+}
+
+impl Client {
+    /// A builder with the default settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The configured commitment policy.
+    pub fn commitment_policy(&self) -> CommitmentPolicy {
+        self.config.commitment_policy
+    }
+
+    /// Encrypts `plaintext` for `keyring` under `encryption_context`.
+    ///
+    /// # Errors
+    /// When the keyring fails, the context uses the reserved key, or the policy refuses the suite.
+    pub async fn encrypt(
+        &self,
+        keyring: &dyn Keyring,
+        plaintext: &[u8],
+        encryption_context: &EncryptionContext,
+    ) -> crate::Result<Vec<u8>> {
+        self.encrypt_from(Source::Keyring(keyring), plaintext, encryption_context)
+            .await
+    }
+
+    /// Encrypts with materials from `cmm`.
+    ///
+    /// # Errors
+    /// As [`Client::encrypt`], and whatever the CMM refuses.
+    pub async fn encrypt_with_cmm(
+        &self,
+        cmm: &dyn MaterialsManager,
+        plaintext: &[u8],
+        encryption_context: &EncryptionContext,
+    ) -> crate::Result<Vec<u8>> {
+        self.encrypt_from(Source::Cmm(cmm), plaintext, encryption_context)
+            .await
+    }
+
+    /// Decrypts `message` with `keyring`.
+    ///
+    /// # Errors
+    /// For every malformed, tampered or unauthorised message; no plaintext is returned then.
+    pub async fn decrypt(&self, keyring: &dyn Keyring, message: &[u8]) -> crate::Result<Decrypted> {
+        self.decrypt_from(Source::Keyring(keyring), message, None)
+            .await
+    }
+
+    /// Decrypts `message` and requires its encryption context to contain `expected` (keys that
+    /// were authenticated but not stored must be given here too).
+    ///
+    /// # Errors
+    /// [`Error::ContextMismatch`] when a stored value differs, [`Error::HeaderAuthentication`]
+    /// when an expected pair is neither stored nor authenticated; and as [`Client::decrypt`].
+    pub async fn decrypt_with_context(
+        &self,
+        keyring: &dyn Keyring,
+        message: &[u8],
+        expected: &EncryptionContext,
+    ) -> crate::Result<Decrypted> {
+        self.decrypt_from(Source::Keyring(keyring), message, Some(expected))
+            .await
+    }
+
+    /// Decrypts with materials from `cmm`, passing it the reproduced encryption context.
+    ///
+    /// # Errors
+    /// As [`Client::decrypt_with_context`].
+    pub async fn decrypt_with_cmm(
+        &self,
+        cmm: &dyn MaterialsManager,
+        message: &[u8],
+        reproduced: Option<&EncryptionContext>,
+    ) -> crate::Result<Decrypted> {
+        self.decrypt_from(Source::Cmm(cmm), message, reproduced)
+            .await
+    }
+
+    pub(crate) async fn encryption_materials(
+        &self,
+        source: Source<'_>,
+        plaintext_len: u64,
+        encryption_context: &EncryptionContext,
+    ) -> crate::Result<EncryptionMaterials> {
+        let mut request =
+            EncryptionRequest::new(encryption_context.clone(), self.config.commitment_policy);
+        request.suite = self.config.suite;
+        request.max_plaintext_length = Some(plaintext_len);
+        source.encryption_materials(request).await
+    }
+
+    pub(crate) async fn encrypt_from(
+        &self,
+        source: Source<'_>,
+        plaintext: &[u8],
+        encryption_context: &EncryptionContext,
+    ) -> crate::Result<Vec<u8>> {
+        let config = &self.config;
+        let materials = self
+            .encryption_materials(source, plaintext.len() as u64, encryption_context)
+            .await?;
+        let prepared = self.prepare_encrypt(
+            materials,
+            ContentType::Framed {
+                frame_length: config.frame_length,
+            },
+        )?;
+        let frame_len = usize::try_from(config.frame_length.get())
+            .map_err(|_| Error::LimitExceeded("frame length"))?;
+        let frames = plaintext.len() / frame_len + 1;
+        if frames > u32::MAX as usize {
+            return Err(Error::LimitExceeded(
+                "plaintext needs more than 2^32 - 1 frames",
+            ));
+        }
+        let mut out = Vec::with_capacity(
+            prepared.header_bytes.len()
+                + plaintext.len()
+                + frames * (4 + IV_LEN + 8 + TAG_LEN)
+                + 110,
+        );
+        out.extend_from_slice(&prepared.header_bytes);
+        let mut chunks = plaintext.chunks(frame_len).peekable();
+        let mut sequence = 1u32;
+        if chunks.peek().is_none() {
+            body::seal_frame(
+                &prepared.aead,
+                &prepared.header.message_id,
+                1,
+                true,
+                &[],
+                &mut out,
+            )?;
+        }
+        while let Some(chunk) = chunks.next() {
+            let is_final = chunks.peek().is_none();
+            body::seal_frame(
+                &prepared.aead,
+                &prepared.header.message_id,
+                sequence,
+                is_final,
+                chunk,
+                &mut out,
+            )?;
+            sequence = sequence.wrapping_add(1);
+        }
+        prepared.append_footer(&mut out)?;
+        Ok(out)
+    }
+
+    /// Checks the materials, derives keys and writes the authenticated header.
+    pub(crate) fn prepare_encrypt(
+        &self,
+        materials: EncryptionMaterials,
+        content_type: ContentType,
+    ) -> crate::Result<PreparedEncrypt> {
+        let config = &self.config;
+        let suite = materials.suite;
+        config.commitment_policy.check_encrypt(suite)?;
+        if let Some(limit) = config.max_encrypted_data_keys {
+            if materials.encrypted_data_keys.len() > usize::from(limit) {
+                return Err(Error::TooManyEncryptedDataKeys { limit });
+            }
+        }
+        if suite.is_signing() != materials.signing_key.is_some() {
+            return Err(Error::Keyring(
+                "signing key present for an unsigned suite, or missing for a signed one".into(),
+            ));
+        }
+        let data_key = materials.data_key.as_ref().ok_or(Error::Keyring(
+            "no data key in the encryption materials".into(),
+        ))?;
+        let required = &materials.required_encryption_context_keys;
+        if let Some(key) = required
+            .iter()
+            .find(|k| !materials.encryption_context.contains_key(*k))
+        {
+            return Err(Error::ContextMismatch { key: key.clone() });
+        }
+        let mut message_id = vec![0u8; suite.message_id_len()];
+        crate::crypto::random_bytes(&mut message_id)?;
+        let commitment = if suite.is_committing() {
+            Some(kdf::commitment(
+                suite,
+                data_key.expose_secret(),
+                &message_id,
+            )?)
+        } else {
+            None
+        };
+        let content_key =
+            kdf::derive_content_key(suite, data_key.expose_secret(), &message_id, V1Info::Spec)?;
+        let aead = Aead::new(&content_key)?;
+        let stored: EncryptionContext = materials
+            .encryption_context
+            .iter()
+            .filter(|(k, _)| !required.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let auth_only = authenticate_only(&materials.encryption_context, required)?;
+        let mut header = Header::new(
+            suite,
+            message_id,
+            stored,
+            materials.encrypted_data_keys,
+            content_type,
+            commitment,
+        )?;
+        header.auth_tag = aead.seal(
+            &header.header_iv,
+            &header_auth_aad(&header, &auth_only),
+            &mut [],
+        )?;
+        let mut header_bytes = header.body_bytes.clone();
+        header_bytes.extend_from_slice(&header.auth_bytes());
+        Ok(PreparedEncrypt {
+            header,
+            header_bytes,
+            aead,
+            signing_key: materials.signing_key,
+        })
+    }
+
+    pub(crate) async fn decrypt_from(
+        &self,
+        source: Source<'_>,
+        message: &[u8],
+        reproduced: Option<&EncryptionContext>,
+    ) -> crate::Result<Decrypted> {
+        let mut r = Reader::new(message);
+        let header = Header::parse(&mut r, self.config.max_encrypted_data_keys)?;
+        let prepared = self.prepare_decrypt(source, header, reproduced).await?;
+        let mut out = Vec::with_capacity(r.left());
+        let mut hasher = prepared.header.suite.signature.map(MessageHasher::new);
+        let message_id = prepared.header.message_id.as_slice();
+        match prepared.header.content_type {
+            ContentType::NonFramed => {
+                let frame = body::parse_non_framed(&mut r)?;
+                frame.open(&prepared.aead, message_id, SINGLE_BLOCK_STRING, &mut out)?;
+            }
+            ContentType::Framed { frame_length } => {
+                let mut expected = 1u32;
+                loop {
+                    let frame = body::parse_frame(&mut r, frame_length.get())?;
+                    if frame.sequence != expected {
+                        return Err(crate::FormatError::Invalid(
+                            "frame.sequence_number (out of order)",
+                        )
+                        .into());
+                    }
+                    let content = if frame.is_final {
+                        FINAL_FRAME_STRING
+                    } else {
+                        FRAME_STRING
+                    };
+                    frame.open(&prepared.aead, message_id, content, &mut out)?;
+                    if frame.is_final {
+                        break;
+                    }
+                    expected = expected.checked_add(1).ok_or(crate::FormatError::Invalid(
+                        "frame.sequence_number (overflow)",
+                    ))?;
+                }
+            }
+        }
+        if let (Some(hasher), Some(key)) = (hasher.as_mut(), prepared.verification_key.as_ref()) {
+            let signed = message
+                .get(..r.position())
+                .ok_or(Error::Internal("reader past the end"))?;
+            hasher.update(signed);
+            let signature = r.u16_prefixed("footer.signature")?;
+            r.finish()?;
+            key.verify(hasher.clone(), signature)?;
+        } else {
+            r.finish()?;
+        }
+        Ok(Decrypted {
+            plaintext: out,
+            header: prepared.header,
+            encryption_context: prepared.encryption_context,
+        })
+    }
+
+    /// Gets materials, checks commitment and header authentication, and derives the content key.
+    pub(crate) async fn prepare_decrypt(
+        &self,
+        source: Source<'_>,
+        header: Header,
+        reproduced: Option<&EncryptionContext>,
+    ) -> crate::Result<PreparedDecrypt> {
+        let config = &self.config;
+        let suite = header.suite;
+        config.commitment_policy.check_decrypt(suite)?;
+        if config.unsigned_only && suite.is_signing() {
+            return Err(Error::SignedSuiteRefused(suite.id));
+        }
+        let mut request = DecryptionRequest::new(
+            suite,
+            config.commitment_policy,
+            header.encrypted_data_keys.clone(),
+            header.encryption_context.clone(),
+        );
+        request.reproduced_encryption_context = reproduced.cloned();
+        let materials = source.decryption_materials(request).await?;
+        if materials.suite.id != suite.id {
+            return Err(Error::Keyring(
+                "the materials manager returned another algorithm suite".into(),
+            ));
+        }
+        if suite.is_signing() && materials.verification_key.is_none() {
+            return Err(Error::Keyring(
+                "no verification key for a signed suite".into(),
+            ));
+        }
+        let data_key = materials.data_key.as_ref().ok_or(Error::Keyring(
+            "no data key in the decryption materials".into(),
+        ))?;
+        let data_key = data_key.expose_secret();
+        if let Some(stored) = &header.commitment {
+            kdf::verify_commitment(suite, data_key, &header.message_id, stored)?;
+        }
+        let auth_only = authenticate_only(
+            &materials.encryption_context,
+            &materials.required_encryption_context_keys,
+        )?;
+        let key = kdf::derive_content_key(suite, data_key, &header.message_id, V1Info::Spec)?;
+        let aead = Aead::new(&key)?;
+        let aead = if aead.open(
+            &header.header_iv,
+            &header_auth_aad(&header, &auth_only),
+            &mut [],
+            &header.auth_tag,
+        ) {
+            aead
+        } else if config.legacy_net_v4_0_0_retry {
+            legacy_net_v4_0_0_retry(&header, data_key, &auth_only)?
+        } else {
+            return Err(Error::HeaderAuthentication);
+        };
+        Ok(PreparedDecrypt {
+            header,
+            aead,
+            verification_key: materials.verification_key,
+            encryption_context: materials.encryption_context,
+        })
+    }
+}
+
+/// Retries header authentication the way ESDK-.NET 4.0.0 computed it; see
+/// [`ClientBuilder::legacy_net_v4_0_0_retry`].
+fn legacy_net_v4_0_0_retry(
+    header: &Header,
+    data_key: &[u8],
+    auth_only: &[u8],
+) -> crate::Result<Aead> {
+    let suite = header.suite;
+    let hkdf_bug = matches!(suite.kdf, Kdf::HkdfSha256 | Kdf::HkdfSha384);
+    let aad_bug = auth_only.is_empty();
+    if !hkdf_bug && !aad_bug {
+        return Err(Error::HeaderAuthentication);
+    }
+    let info = if hkdf_bug {
+        V1Info::LegacyNetV400
+    } else {
+        V1Info::Spec
+    };
+    let key = kdf::derive_content_key(suite, data_key, &header.message_id, info)?;
+    let aead = Aead::new(&key)?;
+    let mut aad = header_auth_aad(header, auth_only);
+    if aad_bug {
+        aad.extend_from_slice(&[0, 0]);
+    }
+    if aead.open(&header.header_iv, &aad, &mut [], &header.auth_tag) {
+        Ok(aead)
+    } else {
+        Err(Error::HeaderAuthentication)
+    }
+}
+
+/// State after the header of a message being encrypted is written.
+#[derive(Debug)]
+pub(crate) struct PreparedEncrypt {
+    pub(crate) header: Header,
+    pub(crate) header_bytes: Vec<u8>,
+    pub(crate) aead: Aead,
+    pub(crate) signing_key: Option<crate::SigningKey>,
+}
+
+impl PreparedEncrypt {
+    /// For signed suites, signs `message` (header and body) and appends the footer.
+    pub(crate) fn append_footer(&self, message: &mut Vec<u8>) -> crate::Result<()> {
+        if let Some(key) = &self.signing_key {
+            let mut hasher = MessageHasher::new(key.algorithm());
+            hasher.update(message);
+            crate::format::codec::put_u16_prefixed(message, &key.sign(hasher)?, "signature")?;
+        }
+        Ok(())
+    }
+}
+
+/// State after the header of a message being decrypted is authenticated.
+#[derive(Debug)]
+pub(crate) struct PreparedDecrypt {
+    pub(crate) header: Header,
+    pub(crate) aead: Aead,
+    pub(crate) verification_key: Option<crate::VerificationKey>,
+    pub(crate) encryption_context: EncryptionContext,
+}
+
+/// Parses a message's header without any key. Nothing in it is authenticated.
+///
+/// # Errors
+/// [`Error::Malformed`] or [`Error::UnknownSuite`] when the header cannot be read.
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// # let keyring = esdk::RawAesKeyring::new("ns", "k", &[7u8; 32])?;
+/// # let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
+/// let header = esdk::parse_header(&message)?;
+/// assert_eq!(header.unauthenticated().suite().id, 0x0578);
+/// # Ok(()) }
+/// ```
+pub fn parse_header(message: &[u8]) -> crate::Result<UnauthenticatedHeader> {
+    let mut r = Reader::new(message);
+    let header = Header::parse(&mut r, None)?;
+    Ok(UnauthenticatedHeader {
+        header,
+        header_len: r.position(),
+    })
+}

@@ -1,0 +1,40 @@
+//! Cryptographic materials managers (CMMs): they turn requests into materials, around keyrings.
+//!
+//! Spec: `framework/cmm-interface.md`.
+
+use crate::keyring::BoxFuture;
+use crate::materials::{
+    DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
+};
+
+pub mod default;
+pub mod required_context;
+
+/// Supplies encryption and decryption materials. Object-safe and async, so a caching CMM can
+/// wrap any other.
+///
+/// ```
+/// use std::sync::Arc;
+/// let keyring = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32]).unwrap());
+/// let cmm: Arc<dyn esdk::MaterialsManager> = Arc::new(esdk::DefaultMaterialsManager::new(keyring));
+/// # let _ = cmm;
+/// ```
+pub trait MaterialsManager: Send + Sync + std::fmt::Debug {
+    /// Returns materials to encrypt one message.
+    ///
+    /// # Errors
+    /// When the request is refused (policy, context) or a keyring fails.
+    fn encryption_materials<'a>(
+        &'a self,
+        request: EncryptionRequest,
+    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>>;
+
+    /// Returns materials to decrypt one message.
+    ///
+    /// # Errors
+    /// When the request is refused (policy, context) or no keyring can decrypt a data key.
+    fn decryption_materials<'a>(
+        &'a self,
+        request: DecryptionRequest,
+    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>>;
+}

@@ -1,0 +1,98 @@
+//! The required-encryption-context materials manager.
+//!
+//! Spec: `framework/required-encryption-context-cmm.md`.
+
+use std::sync::Arc;
+
+use super::MaterialsManager;
+use crate::keyring::BoxFuture;
+use crate::materials::{
+    DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
+};
+
+/// Requires some encryption context keys on encrypt, authenticates them without storing them in
+/// the message, and requires the caller to supply them again on decrypt.
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// use std::sync::Arc;
+/// let keyring = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
+/// let cmm = esdk::RequiredEncryptionContextMaterialsManager::new(
+///     Arc::new(esdk::DefaultMaterialsManager::new(keyring)),
+///     vec!["tenant".to_owned()],
+/// );
+/// let client = esdk::Client::default();
+/// let context = esdk::EncryptionContext::from([("tenant".to_owned(), "acme".to_owned())]);
+/// let message = esdk::blocking::encrypt_with_cmm(&client, &cmm, b"hi", &context)?;
+/// assert!(!esdk::parse_header(&message)?.unauthenticated().encryption_context().contains_key("tenant"));
+/// assert!(esdk::blocking::decrypt_with_cmm(&client, &cmm, &message, None).is_err());
+/// assert_eq!(esdk::blocking::decrypt_with_cmm(&client, &cmm, &message, Some(&context))?.plaintext, b"hi");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequiredEncryptionContextMaterialsManager {
+    underlying: Arc<dyn MaterialsManager>,
+    required_keys: Vec<String>,
+}
+
+impl RequiredEncryptionContextMaterialsManager {
+    /// Wraps `underlying`, requiring `required_keys`.
+    pub fn new(underlying: Arc<dyn MaterialsManager>, required_keys: Vec<String>) -> Self {
+        Self {
+            underlying,
+            required_keys,
+        }
+    }
+}
+
+impl MaterialsManager for RequiredEncryptionContextMaterialsManager {
+    fn encryption_materials<'a>(
+        &'a self,
+        mut request: EncryptionRequest,
+    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>> {
+        Box::pin(async move {
+            for key in &self.required_keys {
+                if !request.encryption_context.contains_key(key) {
+                    return Err(crate::Error::ContextMismatch { key: key.clone() });
+                }
+                if !request.required_encryption_context_keys.contains(key) {
+                    request.required_encryption_context_keys.push(key.clone());
+                }
+            }
+            let materials = self.underlying.encryption_materials(request).await?;
+            if let Some(key) = self
+                .required_keys
+                .iter()
+                .find(|k| !materials.required_encryption_context_keys.contains(k))
+            {
+                return Err(crate::Error::ContextMismatch { key: key.clone() });
+            }
+            Ok(materials)
+        })
+    }
+
+    fn decryption_materials<'a>(
+        &'a self,
+        request: DecryptionRequest,
+    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>> {
+        Box::pin(async move {
+            let reproduced = request.reproduced_encryption_context.as_ref();
+            if let Some(key) = self
+                .required_keys
+                .iter()
+                .find(|k| !reproduced.is_some_and(|c| c.contains_key(*k)))
+            {
+                return Err(crate::Error::ContextMismatch { key: key.clone() });
+            }
+            let materials = self.underlying.decryption_materials(request).await?;
+            if let Some(key) = self
+                .required_keys
+                .iter()
+                .find(|k| !materials.encryption_context.contains_key(*k))
+            {
+                return Err(crate::Error::ContextMismatch { key: key.clone() });
+            }
+            Ok(materials)
+        })
+    }
+}

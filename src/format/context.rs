@@ -1,0 +1,102 @@
+//! The encryption context and its serialization (the header's AAD field).
+//!
+//! Spec: `framework/structures.md#encryption-context`, `data-format/message-header.md#aad`.
+
+use std::collections::BTreeMap;
+
+use super::codec::{put_u16_prefixed, Reader};
+use crate::error::FormatError;
+
+/// Non-secret key-value pairs bound to a message as additional authenticated data.
+///
+/// A `BTreeMap` orders its keys by their UTF-8 bytes, which is the order the format serializes.
+///
+/// ```
+/// let mut context = esdk::EncryptionContext::new();
+/// context.insert("purpose".into(), "example".into());
+/// ```
+pub type EncryptionContext = BTreeMap<String, String>;
+
+/// The key under which signed suites store the base64 public verification key.
+pub const PUBLIC_KEY_CONTEXT_KEY: &str = "aws-crypto-public-key";
+
+/// Serializes a context: empty bytes for an empty context, else count ‖ (key, value)* sorted by key.
+pub(crate) fn serialize(context: &EncryptionContext) -> crate::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    if context.is_empty() {
+        return Ok(out);
+    }
+    let count = u16::try_from(context.len())
+        .map_err(|_| crate::Error::LimitExceeded("encryption context has more than 65535 pairs"))?;
+    out.extend_from_slice(&count.to_be_bytes());
+    for (k, v) in context {
+        put_u16_prefixed(
+            &mut out,
+            k.as_bytes(),
+            "encryption context key longer than 65535 bytes",
+        )?;
+        put_u16_prefixed(
+            &mut out,
+            v.as_bytes(),
+            "encryption context value longer than 65535 bytes",
+        )?;
+    }
+    if out.len() > usize::from(u16::MAX) {
+        return Err(crate::Error::LimitExceeded(
+            "serialized encryption context longer than 65535 bytes",
+        ));
+    }
+    Ok(out)
+}
+
+/// Parses a serialized context (all of `bytes`). Duplicate keys and non-UTF-8 text are errors.
+pub(crate) fn parse(bytes: &[u8]) -> Result<EncryptionContext, FormatError> {
+    let mut context = EncryptionContext::new();
+    if bytes.is_empty() {
+        return Ok(context);
+    }
+    let mut r = Reader::new(bytes);
+    let count = r.u16("encryption_context.count")?;
+    for _ in 0..count {
+        let k = r.u16_prefixed("encryption_context.key")?;
+        let v = r.u16_prefixed("encryption_context.value")?;
+        let k = std::str::from_utf8(k)
+            .map_err(|_| FormatError::Invalid("encryption_context.key (not UTF-8)"))?;
+        let v = std::str::from_utf8(v)
+            .map_err(|_| FormatError::Invalid("encryption_context.value (not UTF-8)"))?;
+        if context.insert(k.to_owned(), v.to_owned()).is_some() {
+            return Err(FormatError::Invalid("encryption_context (duplicate key)"));
+        }
+    }
+    r.finish()?;
+    Ok(context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_order() {
+        let mut c = EncryptionContext::new();
+        c.insert("b".into(), "2".into());
+        c.insert("a".into(), "1".into());
+        c.insert("ключ".into(), "значение".into());
+        let bytes = serialize(&c).unwrap();
+        assert_eq!(&bytes[..9], &[0, 3, 0, 1, b'a', 0, 1, b'1', 0]);
+        assert_eq!(parse(&bytes).unwrap(), c);
+        assert!(serialize(&EncryptionContext::new()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rejects_duplicates_and_trailing_bytes() {
+        let dup = [0, 2, 0, 1, b'a', 0, 0, 0, 1, b'a', 0, 0];
+        assert_eq!(
+            parse(&dup),
+            Err(FormatError::Invalid("encryption_context (duplicate key)"))
+        );
+        let trailing = [0, 1, 0, 1, b'a', 0, 0, 7];
+        assert_eq!(parse(&trailing), Err(FormatError::TrailingBytes));
+        assert!(parse(&[0, 2, 0, 1, b'a', 0, 0]).is_err());
+    }
+}

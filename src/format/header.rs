@@ -1,0 +1,340 @@
+//! The message header: body (v1 and v2), encrypted data keys, and header authentication.
+//!
+//! Spec: `data-format/message-header.md`.
+
+use std::num::NonZeroU32;
+
+use super::codec::{put_u16_prefixed, Reader};
+use super::context::{self, EncryptionContext};
+use crate::error::FormatError;
+use crate::suite::{AlgorithmSuite, MessageFormatVersion, COMMITMENT_LEN, IV_LEN, TAG_LEN};
+
+const V1_TYPE_CUSTOMER_AED: u8 = 0x80;
+const CONTENT_TYPE_NON_FRAMED: u8 = 0x01;
+const CONTENT_TYPE_FRAMED: u8 = 0x02;
+
+/// One encrypted copy of the data key, as written by a keyring.
+///
+/// ```
+/// let edk = esdk::EncryptedDataKey {
+///     provider_id: "my-namespace".into(),
+///     provider_info: b"my-key".to_vec(),
+///     ciphertext: vec![1, 2, 3],
+/// };
+/// assert_eq!(edk.provider_id, "my-namespace");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncryptedDataKey {
+    /// Who can decrypt it (a raw keyring's namespace, or `aws-kms`).
+    pub provider_id: String,
+    /// Provider-specific data: a raw key's name (and IV), or a KMS key ARN.
+    pub provider_info: Vec<u8>,
+    /// The wrapped data key.
+    pub ciphertext: Vec<u8>,
+}
+
+/// How the message body is laid out.
+///
+/// ```
+/// use esdk::ContentType;
+/// let framed = ContentType::Framed { frame_length: std::num::NonZeroU32::new(4096).unwrap() };
+/// assert_ne!(framed, ContentType::NonFramed);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ContentType {
+    /// One block of ciphertext (decrypt only; encrypt writes framed bodies).
+    NonFramed,
+    /// Frames of `frame_length` plaintext bytes, the last one shorter or equal.
+    Framed {
+        /// Plaintext bytes in each regular frame.
+        frame_length: NonZeroU32,
+    },
+}
+
+/// A parsed message header.
+///
+/// A `Header` returned by decrypt has been authenticated with the data key. One inside an
+/// [`UnauthenticatedHeader`] has not: anyone could have written it.
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// # let keyring = esdk::RawAesKeyring::new("ns", "k", &[7u8; 32])?;
+/// # let client = esdk::Client::default();
+/// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+/// let decrypted = esdk::blocking::decrypt(&client, &keyring, &message)?;
+/// assert_eq!(decrypted.header.suite().id, 0x0578);
+/// assert_eq!(decrypted.header.encrypted_data_keys()[0].provider_id, "ns");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Header {
+    pub(crate) suite: &'static AlgorithmSuite,
+    pub(crate) message_id: Vec<u8>,
+    pub(crate) encryption_context: EncryptionContext,
+    pub(crate) encrypted_data_keys: Vec<EncryptedDataKey>,
+    pub(crate) content_type: ContentType,
+    /// v1 only: the IV used for header authentication (zeros for v2).
+    pub(crate) header_iv: [u8; IV_LEN],
+    /// v2 only: the key commitment.
+    pub(crate) commitment: Option<[u8; COMMITMENT_LEN]>,
+    /// The header body exactly as read (or written): what header authentication covers.
+    pub(crate) body_bytes: Vec<u8>,
+    pub(crate) auth_tag: [u8; TAG_LEN],
+}
+
+impl Header {
+    /// The message format version (1 or 2).
+    pub fn version(&self) -> MessageFormatVersion {
+        self.suite.message_format
+    }
+    /// The algorithm suite.
+    pub fn suite(&self) -> &'static AlgorithmSuite {
+        self.suite
+    }
+    /// The message id (16 bytes for v1, 32 for v2).
+    pub fn message_id(&self) -> &[u8] {
+        &self.message_id
+    }
+    /// The encryption context stored in the message (required-context keys excluded).
+    pub fn encryption_context(&self) -> &EncryptionContext {
+        &self.encryption_context
+    }
+    /// The encrypted data keys: who can open this message.
+    pub fn encrypted_data_keys(&self) -> &[EncryptedDataKey] {
+        &self.encrypted_data_keys
+    }
+    /// Framed or non-framed, and the frame length.
+    pub fn content_type(&self) -> ContentType {
+        self.content_type
+    }
+
+    /// The serialized header (body and authentication), as the signature covers it.
+    pub(crate) fn auth_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(IV_LEN + TAG_LEN);
+        if self.suite.message_format == MessageFormatVersion::V1 {
+            out.extend_from_slice(&self.header_iv);
+        }
+        out.extend_from_slice(&self.auth_tag);
+        out
+    }
+
+    /// Parses a header from the front of `r`, leaving `r` at the first body byte.
+    pub(crate) fn parse(r: &mut Reader<'_>, max_edks: Option<u16>) -> crate::Result<Self> {
+        let start = r.position();
+        let version = r.u8("header.version")?;
+        let format = match version {
+            0x01 => MessageFormatVersion::V1,
+            0x02 => MessageFormatVersion::V2,
+            _ => return Err(FormatError::Invalid("header.version").into()),
+        };
+        if format == MessageFormatVersion::V1 && r.u8("header.type")? != V1_TYPE_CUSTOMER_AED {
+            return Err(FormatError::Invalid("header.type").into());
+        }
+        let suite = AlgorithmSuite::from_id(r.u16("header.suite_id")?)?;
+        if suite.message_format != format {
+            return Err(FormatError::Invalid(
+                "header.suite_id (not for this message format version)",
+            )
+            .into());
+        }
+        let message_id = r
+            .take(suite.message_id_len(), "header.message_id")?
+            .to_vec();
+        let aad = r.u16_prefixed("header.aad")?;
+        let encryption_context = context::parse(aad).map_err(|e| match e {
+            FormatError::Truncated(field) => FormatError::Invalid(field),
+            other => other,
+        })?;
+
+        let edk_count = r.u16("header.edk_count")?;
+        if edk_count == 0 {
+            return Err(FormatError::Invalid("header.edk_count (zero)").into());
+        }
+        if let Some(limit) = max_edks {
+            if edk_count > limit {
+                return Err(crate::Error::TooManyEncryptedDataKeys { limit });
+            }
+        }
+        // Each EDK takes at least 6 bytes, so the input bounds what we allocate.
+        let mut encrypted_data_keys = Vec::with_capacity(usize::from(edk_count).min(r.left() / 6));
+        for _ in 0..edk_count {
+            let provider_id = r.u16_prefixed("edk.provider_id")?;
+            let provider_id = std::str::from_utf8(provider_id)
+                .map_err(|_| FormatError::Invalid("edk.provider_id (not UTF-8)"))?
+                .to_owned();
+            let provider_info = r.u16_prefixed("edk.provider_info")?.to_vec();
+            let ciphertext = r.u16_prefixed("edk.ciphertext")?.to_vec();
+            encrypted_data_keys.push(EncryptedDataKey {
+                provider_id,
+                provider_info,
+                ciphertext,
+            });
+        }
+
+        let content_type = r.u8("header.content_type")?;
+        if format == MessageFormatVersion::V1 {
+            if r.u32("header.reserved")? != 0 {
+                return Err(FormatError::Invalid("header.reserved").into());
+            }
+            if usize::from(r.u8("header.iv_length")?) != IV_LEN {
+                return Err(FormatError::Invalid("header.iv_length").into());
+            }
+        }
+        let frame_length = r.u32("header.frame_length")?;
+        let content_type = match (content_type, NonZeroU32::new(frame_length)) {
+            (CONTENT_TYPE_NON_FRAMED, None) => ContentType::NonFramed,
+            (CONTENT_TYPE_FRAMED, Some(frame_length)) => ContentType::Framed { frame_length },
+            (CONTENT_TYPE_NON_FRAMED, Some(_)) => {
+                return Err(FormatError::Invalid(
+                    "header.frame_length (non-zero for non-framed content)",
+                )
+                .into())
+            }
+            (CONTENT_TYPE_FRAMED, None) => {
+                return Err(
+                    FormatError::Invalid("header.frame_length (zero for framed content)").into(),
+                )
+            }
+            _ => return Err(FormatError::Invalid("header.content_type").into()),
+        };
+        let commitment = match format {
+            MessageFormatVersion::V1 => None,
+            MessageFormatVersion::V2 => Some(r.take_array::<COMMITMENT_LEN>("header.commitment")?),
+        };
+        let end = r.position();
+        let body_bytes = r.consumed().get(start..end).unwrap_or_default().to_vec();
+
+        let header_iv = match format {
+            MessageFormatVersion::V1 => r.take_array::<IV_LEN>("header.iv")?,
+            MessageFormatVersion::V2 => [0u8; IV_LEN],
+        };
+        let auth_tag = r.take_array::<TAG_LEN>("header.authentication_tag")?;
+        Ok(Self {
+            suite,
+            message_id,
+            encryption_context,
+            encrypted_data_keys,
+            content_type,
+            header_iv,
+            commitment,
+            body_bytes,
+            auth_tag,
+        })
+    }
+
+    /// Serializes a header body. `auth_tag` is filled in afterwards by the caller.
+    pub(crate) fn new(
+        suite: &'static AlgorithmSuite,
+        message_id: Vec<u8>,
+        stored_context: EncryptionContext,
+        encrypted_data_keys: Vec<EncryptedDataKey>,
+        content_type: ContentType,
+        commitment: Option<[u8; COMMITMENT_LEN]>,
+    ) -> crate::Result<Self> {
+        let mut out = Vec::new();
+        match suite.message_format {
+            MessageFormatVersion::V1 => out.extend_from_slice(&[0x01, V1_TYPE_CUSTOMER_AED]),
+            MessageFormatVersion::V2 => out.push(0x02),
+        }
+        out.extend_from_slice(&suite.id.to_be_bytes());
+        if message_id.len() != suite.message_id_len() {
+            return Err(crate::Error::Internal(
+                "message id length does not match the suite",
+            ));
+        }
+        out.extend_from_slice(&message_id);
+        put_u16_prefixed(
+            &mut out,
+            &context::serialize(&stored_context)?,
+            "serialized encryption context",
+        )?;
+        let count = u16::try_from(encrypted_data_keys.len())
+            .map_err(|_| crate::Error::LimitExceeded("more than 65535 encrypted data keys"))?;
+        if count == 0 {
+            return Err(crate::Error::Internal("no encrypted data keys"));
+        }
+        out.extend_from_slice(&count.to_be_bytes());
+        for edk in &encrypted_data_keys {
+            put_u16_prefixed(
+                &mut out,
+                edk.provider_id.as_bytes(),
+                "EDK provider id longer than 65535 bytes",
+            )?;
+            put_u16_prefixed(
+                &mut out,
+                &edk.provider_info,
+                "EDK provider info longer than 65535 bytes",
+            )?;
+            put_u16_prefixed(
+                &mut out,
+                &edk.ciphertext,
+                "EDK ciphertext longer than 65535 bytes",
+            )?;
+        }
+        let (type_byte, frame_length) = match content_type {
+            ContentType::NonFramed => (CONTENT_TYPE_NON_FRAMED, 0),
+            ContentType::Framed { frame_length } => (CONTENT_TYPE_FRAMED, frame_length.get()),
+        };
+        out.push(type_byte);
+        if suite.message_format == MessageFormatVersion::V1 {
+            out.extend_from_slice(&[0, 0, 0, 0]);
+            out.push(IV_LEN as u8);
+        }
+        out.extend_from_slice(&frame_length.to_be_bytes());
+        match (suite.message_format, commitment) {
+            (MessageFormatVersion::V2, Some(c)) => out.extend_from_slice(&c),
+            (MessageFormatVersion::V1, None) => {}
+            _ => {
+                return Err(crate::Error::Internal(
+                    "commitment does not match the message format",
+                ))
+            }
+        }
+        Ok(Self {
+            suite,
+            message_id,
+            encryption_context: stored_context,
+            encrypted_data_keys,
+            content_type,
+            header_iv: [0u8; IV_LEN],
+            commitment,
+            body_bytes: out,
+            auth_tag: [0u8; TAG_LEN],
+        })
+    }
+}
+
+/// A header read without any key: nothing in it has been authenticated.
+///
+/// Use it to show what a message holds and which keys could open it; never to make a security
+/// decision. Returned by [`crate::parse_header`].
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// # let keyring = esdk::RawAesKeyring::new("ns", "k", &[7u8; 32])?;
+/// # let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
+/// let header = esdk::parse_header(&message)?;
+/// assert_eq!(header.unauthenticated().encrypted_data_keys().len(), 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct UnauthenticatedHeader {
+    pub(crate) header: Header,
+    pub(crate) header_len: usize,
+}
+
+impl UnauthenticatedHeader {
+    /// The parsed fields. They are *not* authenticated.
+    pub fn unauthenticated(&self) -> &Header {
+        &self.header
+    }
+    /// How many bytes of the message the header takes.
+    pub fn len(&self) -> usize {
+        self.header_len
+    }
+    /// Always false: a header has at least one byte.
+    pub fn is_empty(&self) -> bool {
+        self.header_len == 0
+    }
+}

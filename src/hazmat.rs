@@ -1,0 +1,54 @@
+//! Low-level access for tests and tools. **Not a stable API; these calls bypass the
+//! specification's rules for writers.**
+//!
+//! Enabled by the `hazmat` feature.
+
+use crate::client::{Client, Source};
+use crate::format::body;
+use crate::format::header::ContentType;
+use crate::{EncryptionContext, Keyring};
+
+/// Encrypts `plaintext` as a **non-framed** message. The specification lets encrypt write only
+/// framed messages; this exists so tests can produce the non-framed messages older SDKs wrote
+/// and that decrypt must still read.
+///
+/// # Errors
+/// As [`Client::encrypt`], and when the plaintext exceeds the non-framed limit (2^36 - 32 bytes).
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let message = esdk::blocking::block_on(esdk::hazmat::encrypt_non_framed(&client, &keyring, b"hi", &Default::default()))?;
+/// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"hi");
+/// # Ok(()) }
+/// ```
+pub async fn encrypt_non_framed(
+    client: &Client,
+    keyring: &dyn Keyring,
+    plaintext: &[u8],
+    encryption_context: &EncryptionContext,
+) -> crate::Result<Vec<u8>> {
+    if plaintext.len() as u64 > body::MAX_NON_FRAMED_LEN {
+        return Err(crate::Error::LimitExceeded(
+            "non-framed plaintext longer than 2^36 - 32 bytes",
+        ));
+    }
+    let materials = client
+        .encryption_materials(
+            Source::Keyring(keyring),
+            plaintext.len() as u64,
+            encryption_context,
+        )
+        .await?;
+    let prepared = client.prepare_encrypt(materials, ContentType::NonFramed)?;
+    let mut out = prepared.header_bytes.clone();
+    body::seal_non_framed(
+        &prepared.aead,
+        &prepared.header.message_id,
+        plaintext,
+        &mut out,
+    )?;
+    prepared.append_footer(&mut out)?;
+    Ok(out)
+}

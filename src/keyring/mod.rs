@@ -1,0 +1,60 @@
+//! Keyrings: they generate, encrypt and decrypt data keys.
+//!
+//! Spec: `framework/keyring-interface.md`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::format::header::EncryptedDataKey;
+use crate::materials::{DecryptionMaterials, EncryptionMaterials};
+
+pub mod multi;
+pub mod raw_aes;
+pub mod raw_rsa;
+
+/// A boxed `Send` future: what the async traits return, so they stay object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Generates, wraps and unwraps data keys. Object-safe and async, so keyrings that call a key
+/// service (AWS KMS) fit the same trait as local ones; local keyrings return ready futures.
+///
+/// Implementations share keyrings as `Arc<dyn Keyring>`.
+///
+/// ```
+/// use std::sync::Arc;
+/// let keyring: Arc<dyn esdk::Keyring> = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32]).unwrap());
+/// # let _ = keyring;
+/// ```
+pub trait Keyring: Send + Sync + std::fmt::Debug {
+    /// Adds to the materials: a data key if none is there yet (when this keyring can generate
+    /// one), and one encrypted data key of its own.
+    ///
+    /// # Errors
+    /// When the keyring cannot generate or wrap the data key.
+    fn on_encrypt<'a>(
+        &'a self,
+        materials: EncryptionMaterials,
+    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>>;
+
+    /// Decrypts one of `encrypted_data_keys` that belongs to this keyring and sets the data key.
+    ///
+    /// # Errors
+    /// [`crate::Error::NoKeyringDecrypted`] listing what was tried when no key could be opened,
+    /// or [`crate::Error::ApiMisuse`] if the materials already hold a data key.
+    fn on_decrypt<'a>(
+        &'a self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &'a [EncryptedDataKey],
+    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>>;
+}
+
+/// Fails if decryption materials already hold a data key (spec: keyring on-decrypt).
+pub(crate) fn ensure_no_data_key(materials: &DecryptionMaterials) -> crate::Result<()> {
+    if materials.data_key.is_some() {
+        Err(crate::Error::ApiMisuse(
+            "decryption materials already hold a data key",
+        ))
+    } else {
+        Ok(())
+    }
+}

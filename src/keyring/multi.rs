@@ -1,0 +1,110 @@
+//! The multi-keyring: one generator and any number of children.
+//!
+//! Spec: `framework/multi-keyring.md`.
+
+use std::sync::Arc;
+
+use super::{ensure_no_data_key, BoxFuture, Keyring};
+use crate::format::header::EncryptedDataKey;
+use crate::materials::{DecryptionMaterials, EncryptionMaterials};
+
+/// Combines keyrings: on encrypt the generator makes the data key and every keyring wraps it;
+/// on decrypt the first keyring that can open an encrypted data key wins.
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// use std::sync::Arc;
+/// let a = Arc::new(esdk::RawAesKeyring::new("ns", "a", &[1u8; 32])?);
+/// let b = Arc::new(esdk::RawAesKeyring::new("ns", "b", &[2u8; 16])?);
+/// let multi = esdk::MultiKeyring::new(Some(a), vec![b.clone()])?;
+/// let client = esdk::Client::default();
+/// let message = esdk::blocking::encrypt(&client, &multi, b"hi", &Default::default())?;
+/// // Either key alone can decrypt.
+/// assert_eq!(esdk::blocking::decrypt(&client, b.as_ref(), &message)?.plaintext, b"hi");
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct MultiKeyring {
+    generator: Option<Arc<dyn Keyring>>,
+    children: Vec<Arc<dyn Keyring>>,
+}
+
+impl MultiKeyring {
+    /// A multi-keyring. Without a generator it can only encrypt materials that already hold a data key.
+    ///
+    /// # Errors
+    /// [`crate::Error::ApiMisuse`] when there is neither a generator nor a child.
+    pub fn new(
+        generator: Option<Arc<dyn Keyring>>,
+        children: Vec<Arc<dyn Keyring>>,
+    ) -> crate::Result<Self> {
+        if generator.is_none() && children.is_empty() {
+            return Err(crate::Error::ApiMisuse(
+                "a multi-keyring needs a generator or a child keyring",
+            ));
+        }
+        Ok(Self {
+            generator,
+            children,
+        })
+    }
+}
+
+impl Keyring for MultiKeyring {
+    fn on_encrypt<'a>(
+        &'a self,
+        materials: EncryptionMaterials,
+    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>> {
+        Box::pin(async move {
+            let mut materials = match &self.generator {
+                Some(generator) => {
+                    if materials.data_key.is_some() {
+                        return Err(crate::Error::ApiMisuse("materials already hold a data key, but this multi-keyring has a generator"));
+                    }
+                    let materials = generator.on_encrypt(materials).await?;
+                    if materials.data_key.is_none() {
+                        return Err(crate::Error::Keyring(
+                            "the generator keyring did not produce a data key".into(),
+                        ));
+                    }
+                    materials
+                }
+                None if materials.data_key.is_none() => {
+                    return Err(crate::Error::ApiMisuse(
+                        "no data key, and this multi-keyring has no generator",
+                    ));
+                }
+                None => materials,
+            };
+            for child in &self.children {
+                materials = child.on_encrypt(materials).await?;
+            }
+            Ok(materials)
+        })
+    }
+
+    fn on_decrypt<'a>(
+        &'a self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &'a [EncryptedDataKey],
+    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>> {
+        Box::pin(async move {
+            ensure_no_data_key(&materials)?;
+            let mut attempts = Vec::new();
+            for keyring in self.generator.iter().chain(self.children.iter()) {
+                match keyring
+                    .on_decrypt(materials.clone(), encrypted_data_keys)
+                    .await
+                {
+                    Ok(m) if m.data_key.is_some() => return Ok(m),
+                    Ok(_) => attempts.push(format!("{keyring:?}: returned no data key")),
+                    Err(crate::Error::NoKeyringDecrypted { attempts: inner }) => {
+                        attempts.extend(inner)
+                    }
+                    Err(e) => attempts.push(e.to_string()),
+                }
+            }
+            Err(crate::Error::NoKeyringDecrypted { attempts })
+        })
+    }
+}

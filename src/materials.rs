@@ -1,0 +1,202 @@
+//! Encryption and decryption materials, and the requests for them.
+//!
+//! Spec: `framework/structures.md`, `framework/cmm-interface.md`.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::crypto::signature::{SigningKey, VerificationKey};
+use crate::format::context::EncryptionContext;
+use crate::format::header::EncryptedDataKey;
+use crate::policy::CommitmentPolicy;
+use crate::suite::AlgorithmSuite;
+
+/// A plaintext data key. Zeroized on drop; `Debug` shows only its length.
+///
+/// ```
+/// let key = esdk::DataKey::new(vec![0x42; 32]);
+/// assert_eq!(key.expose_secret().len(), 32);
+/// assert!(!format!("{key:?}").contains("66"));
+/// ```
+#[derive(Clone)]
+pub struct DataKey(Zeroizing<Vec<u8>>);
+
+impl DataKey {
+    /// Wraps key bytes (taken by value so no copy is left behind).
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// The key bytes. The name marks every place a secret leaves its wrapper.
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Generates a random key of `len` bytes.
+    pub(crate) fn random(len: usize) -> crate::Result<Self> {
+        let mut bytes = Zeroizing::new(vec![0u8; len]);
+        crate::crypto::random_bytes(&mut bytes)?;
+        Ok(Self(bytes))
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DataKey")
+            .field("len", &self.0.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What encrypt needs: suite, context, data key, its encrypted copies, and a signing key.
+///
+/// Built by a materials manager; keyrings add the data key and encrypted data keys.
+///
+/// ```
+/// let m = esdk::EncryptionMaterials::new(&esdk::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY, Default::default());
+/// assert!(m.data_key.is_none() && m.encrypted_data_keys.is_empty());
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct EncryptionMaterials {
+    /// The algorithm suite.
+    pub suite: &'static AlgorithmSuite,
+    /// The full encryption context, including keys that will not be stored in the message.
+    pub encryption_context: EncryptionContext,
+    /// Context keys authenticated but not stored in the message.
+    pub required_encryption_context_keys: Vec<String>,
+    /// The plaintext data key, once a keyring generated it.
+    pub data_key: Option<DataKey>,
+    /// The encrypted copies of the data key.
+    pub encrypted_data_keys: Vec<EncryptedDataKey>,
+    /// The signing key for signed suites.
+    pub signing_key: Option<SigningKey>,
+}
+
+impl EncryptionMaterials {
+    /// Materials with no data key yet.
+    pub fn new(suite: &'static AlgorithmSuite, encryption_context: EncryptionContext) -> Self {
+        Self {
+            suite,
+            encryption_context,
+            required_encryption_context_keys: Vec::new(),
+            data_key: None,
+            encrypted_data_keys: Vec::new(),
+            signing_key: None,
+        }
+    }
+}
+
+/// What decrypt needs: suite, context, the data key once a keyring decrypted it, and the
+/// verification key for signed suites.
+///
+/// ```
+/// let m = esdk::DecryptionMaterials::new(&esdk::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY, Default::default());
+/// assert!(m.data_key.is_none());
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DecryptionMaterials {
+    /// The algorithm suite.
+    pub suite: &'static AlgorithmSuite,
+    /// The message's context plus any reproduced keys not stored in the message.
+    pub encryption_context: EncryptionContext,
+    /// Context keys authenticated but not stored in the message.
+    pub required_encryption_context_keys: Vec<String>,
+    /// The plaintext data key, once a keyring decrypted it.
+    pub data_key: Option<DataKey>,
+    /// The verification key for signed suites.
+    pub verification_key: Option<VerificationKey>,
+}
+
+impl DecryptionMaterials {
+    /// Materials with no data key yet.
+    pub fn new(suite: &'static AlgorithmSuite, encryption_context: EncryptionContext) -> Self {
+        Self {
+            suite,
+            encryption_context,
+            required_encryption_context_keys: Vec::new(),
+            data_key: None,
+            verification_key: None,
+        }
+    }
+}
+
+/// A request to a materials manager for encryption materials.
+///
+/// ```
+/// let r = esdk::EncryptionRequest::new(Default::default(), esdk::CommitmentPolicy::default());
+/// assert!(r.suite.is_none());
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct EncryptionRequest {
+    /// The caller's encryption context.
+    pub encryption_context: EncryptionContext,
+    /// The suite the caller chose, if any.
+    pub suite: Option<&'static AlgorithmSuite>,
+    /// The client's commitment policy.
+    pub commitment_policy: CommitmentPolicy,
+    /// An upper bound on the plaintext length, when known.
+    pub max_plaintext_length: Option<u64>,
+    /// Context keys to authenticate but not store.
+    pub required_encryption_context_keys: Vec<String>,
+}
+
+impl EncryptionRequest {
+    /// A request with no suite, length bound or required keys.
+    pub fn new(encryption_context: EncryptionContext, commitment_policy: CommitmentPolicy) -> Self {
+        Self {
+            encryption_context,
+            suite: None,
+            commitment_policy,
+            max_plaintext_length: None,
+            required_encryption_context_keys: Vec::new(),
+        }
+    }
+}
+
+/// A request to a materials manager for decryption materials.
+///
+/// ```
+/// let r = esdk::DecryptionRequest::new(
+///     &esdk::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+///     esdk::CommitmentPolicy::default(),
+///     vec![],
+///     Default::default(),
+/// );
+/// assert!(r.reproduced_encryption_context.is_none());
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct DecryptionRequest {
+    /// The message's suite.
+    pub suite: &'static AlgorithmSuite,
+    /// The client's commitment policy.
+    pub commitment_policy: CommitmentPolicy,
+    /// The message's encrypted data keys.
+    pub encrypted_data_keys: Vec<EncryptedDataKey>,
+    /// The context stored in the message.
+    pub encryption_context: EncryptionContext,
+    /// The context the caller expects (and any keys not stored in the message).
+    pub reproduced_encryption_context: Option<EncryptionContext>,
+}
+
+impl DecryptionRequest {
+    /// A request without a reproduced context.
+    pub fn new(
+        suite: &'static AlgorithmSuite,
+        commitment_policy: CommitmentPolicy,
+        encrypted_data_keys: Vec<EncryptedDataKey>,
+        encryption_context: EncryptionContext,
+    ) -> Self {
+        Self {
+            suite,
+            commitment_policy,
+            encrypted_data_keys,
+            encryption_context,
+            reproduced_encryption_context: None,
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Commitment policy and resource limits.
+//!
+//! Spec: `framework/commitment-policy.md`, `client-apis/client.md`.
+
+use crate::suite::{self, AlgorithmSuite};
+
+/// Which algorithm suites encrypt may use and decrypt may accept, by key commitment.
+///
+/// ```
+/// use esdk::CommitmentPolicy;
+/// assert_eq!(CommitmentPolicy::default(), CommitmentPolicy::RequireEncryptRequireDecrypt);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CommitmentPolicy {
+    /// Encrypt with non-committing suites only; decrypt anything. For fleets still on ESDK 1.x.
+    ForbidEncryptAllowDecrypt,
+    /// Encrypt with committing suites only; decrypt anything. For migrating fleets.
+    RequireEncryptAllowDecrypt,
+    /// Encrypt and decrypt committing suites only (the default).
+    #[default]
+    RequireEncryptRequireDecrypt,
+}
+
+impl CommitmentPolicy {
+    /// Whether encrypt may use `suite` under this policy.
+    ///
+    /// ```
+    /// use esdk::{suite, CommitmentPolicy};
+    /// assert!(!CommitmentPolicy::default().allows_encrypt(&suite::AES_256_GCM_IV12_TAG16_HKDF_SHA256));
+    /// ```
+    pub fn allows_encrypt(self, suite: &AlgorithmSuite) -> bool {
+        match self {
+            Self::ForbidEncryptAllowDecrypt => !suite.is_committing(),
+            Self::RequireEncryptAllowDecrypt | Self::RequireEncryptRequireDecrypt => {
+                suite.is_committing()
+            }
+        }
+    }
+
+    /// Whether decrypt may accept `suite` under this policy.
+    ///
+    /// ```
+    /// use esdk::{suite, CommitmentPolicy};
+    /// assert!(CommitmentPolicy::RequireEncryptAllowDecrypt.allows_decrypt(&suite::AES_128_GCM_IV12_TAG16_NO_KDF));
+    /// ```
+    pub fn allows_decrypt(self, suite: &AlgorithmSuite) -> bool {
+        match self {
+            Self::ForbidEncryptAllowDecrypt | Self::RequireEncryptAllowDecrypt => true,
+            Self::RequireEncryptRequireDecrypt => suite.is_committing(),
+        }
+    }
+
+    /// The suite encrypt uses when none is chosen: 0x0578, or 0x0378 under `ForbidEncryptAllowDecrypt`.
+    ///
+    /// ```
+    /// assert_eq!(esdk::CommitmentPolicy::default().default_suite().id, 0x0578);
+    /// ```
+    pub fn default_suite(self) -> &'static AlgorithmSuite {
+        match self {
+            Self::ForbidEncryptAllowDecrypt => {
+                &suite::AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384
+            }
+            _ => &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
+        }
+    }
+
+    pub(crate) fn check_encrypt(self, suite: &AlgorithmSuite) -> crate::Result<()> {
+        if self.allows_encrypt(suite) {
+            Ok(())
+        } else {
+            Err(crate::Error::PolicyRefused {
+                policy: self,
+                suite: suite.id,
+                operation: "encrypt",
+            })
+        }
+    }
+
+    pub(crate) fn check_decrypt(self, suite: &AlgorithmSuite) -> crate::Result<()> {
+        if self.allows_decrypt(suite) {
+            Ok(())
+        } else {
+            Err(crate::Error::PolicyRefused {
+                policy: self,
+                suite: suite.id,
+                operation: "decrypt",
+            })
+        }
+    }
+}
