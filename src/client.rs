@@ -9,7 +9,6 @@ use crate::cmm::{default as default_cmm, MaterialsManager};
 use crate::crypto::aead::Aead;
 use crate::crypto::kdf::{self, V1Info};
 use crate::crypto::signature::MessageHasher;
-use crate::format::body::{self, FINAL_FRAME_STRING, FRAME_STRING, SINGLE_BLOCK_STRING};
 use crate::format::codec::Reader;
 use crate::format::context::{self, EncryptionContext};
 use crate::format::header::{ContentType, Header, UnauthenticatedHeader};
@@ -18,6 +17,7 @@ use crate::materials::{
     DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
 use crate::policy::CommitmentPolicy;
+use crate::stream::{Decryptor, Encryptor};
 use crate::suite::{AlgorithmSuite, Kdf, IV_LEN, TAG_LEN};
 use crate::Error;
 
@@ -208,6 +208,14 @@ impl Client {
         ClientBuilder::default()
     }
 
+    pub(crate) fn max_encrypted_data_keys(&self) -> Option<u16> {
+        self.config.max_encrypted_data_keys
+    }
+
+    pub(crate) fn frame_length(&self) -> NonZeroU32 {
+        self.config.frame_length
+    }
+
     /// The configured commitment policy.
     pub fn commitment_policy(&self) -> CommitmentPolicy {
         self.config.commitment_policy
@@ -283,13 +291,13 @@ impl Client {
     pub(crate) async fn encryption_materials(
         &self,
         source: Source<'_>,
-        plaintext_len: u64,
+        plaintext_len: Option<u64>,
         encryption_context: &EncryptionContext,
     ) -> crate::Result<EncryptionMaterials> {
         let mut request =
             EncryptionRequest::new(encryption_context.clone(), self.config.commitment_policy);
         request.suite = self.config.suite;
-        request.max_plaintext_length = Some(plaintext_len);
+        request.max_plaintext_length = plaintext_len;
         source.encryption_materials(request).await
     }
 
@@ -299,56 +307,24 @@ impl Client {
         plaintext: &[u8],
         encryption_context: &EncryptionContext,
     ) -> crate::Result<Vec<u8>> {
-        let config = &self.config;
-        let materials = self
-            .encryption_materials(source, plaintext.len() as u64, encryption_context)
-            .await?;
-        let prepared = self.prepare_encrypt(
-            materials,
-            ContentType::Framed {
-                frame_length: config.frame_length,
-            },
-        )?;
-        let frame_len = usize::try_from(config.frame_length.get())
-            .map_err(|_| Error::LimitExceeded("frame length"))?;
+        let frame_len = usize::try_from(self.config.frame_length.get()).unwrap_or(usize::MAX);
         let frames = plaintext.len() / frame_len + 1;
-        if frames > u32::MAX as usize {
-            return Err(Error::LimitExceeded(
-                "plaintext needs more than 2^32 - 1 frames",
-            ));
-        }
         let mut out = Vec::with_capacity(
-            prepared.header_bytes.len()
-                + plaintext.len()
-                + frames * (4 + IV_LEN + 8 + TAG_LEN)
-                + 110,
+            plaintext
+                .len()
+                .saturating_add(frames.saturating_mul(4 + IV_LEN + 8 + TAG_LEN))
+                .saturating_add(1024),
         );
-        out.extend_from_slice(&prepared.header_bytes);
-        let mut chunks = plaintext.chunks(frame_len).peekable();
-        let mut sequence = 1u32;
-        if chunks.peek().is_none() {
-            body::seal_frame(
-                &prepared.aead,
-                &prepared.header.message_id,
-                1,
-                true,
-                &[],
-                &mut out,
-            )?;
-        }
-        while let Some(chunk) = chunks.next() {
-            let is_final = chunks.peek().is_none();
-            body::seal_frame(
-                &prepared.aead,
-                &prepared.header.message_id,
-                sequence,
-                is_final,
-                chunk,
-                &mut out,
-            )?;
-            sequence = sequence.wrapping_add(1);
-        }
-        prepared.append_footer(&mut out)?;
+        let mut encryptor = Encryptor::from_source(
+            self,
+            source,
+            Some(plaintext.len() as u64),
+            encryption_context,
+            &mut out,
+        )
+        .await?;
+        encryptor.push(plaintext, &mut out)?;
+        encryptor.finish(&mut out)?;
         Ok(out)
     }
 
@@ -431,57 +407,19 @@ impl Client {
         message: &[u8],
         reproduced: Option<&EncryptionContext>,
     ) -> crate::Result<Decrypted> {
-        let mut r = Reader::new(message);
-        let header = Header::parse(&mut r, self.config.max_encrypted_data_keys)?;
-        let prepared = self.prepare_decrypt(source, header, reproduced).await?;
-        let mut out = Vec::with_capacity(r.left());
-        let mut hasher = prepared.header.suite.signature.map(MessageHasher::new);
-        let message_id = prepared.header.message_id.as_slice();
-        match prepared.header.content_type {
-            ContentType::NonFramed => {
-                let frame = body::parse_non_framed(&mut r)?;
-                frame.open(&prepared.aead, message_id, SINGLE_BLOCK_STRING, &mut out)?;
-            }
-            ContentType::Framed { frame_length } => {
-                let mut expected = 1u32;
-                loop {
-                    let frame = body::parse_frame(&mut r, frame_length.get())?;
-                    if frame.sequence != expected {
-                        return Err(crate::FormatError::Invalid(
-                            "frame.sequence_number (out of order)",
-                        )
-                        .into());
-                    }
-                    let content = if frame.is_final {
-                        FINAL_FRAME_STRING
-                    } else {
-                        FRAME_STRING
-                    };
-                    frame.open(&prepared.aead, message_id, content, &mut out)?;
-                    if frame.is_final {
-                        break;
-                    }
-                    expected = expected.checked_add(1).ok_or(crate::FormatError::Invalid(
-                        "frame.sequence_number (overflow)",
-                    ))?;
-                }
-            }
+        let mut decryptor = Decryptor::new(self);
+        let mut plaintext = Vec::with_capacity(message.len());
+        let used = decryptor.push(message, &mut plaintext)?;
+        if decryptor.header().is_none() {
+            return Err(crate::FormatError::Truncated("header").into());
         }
-        if let (Some(hasher), Some(key)) = (hasher.as_mut(), prepared.verification_key.as_ref()) {
-            let signed = message
-                .get(..r.position())
-                .ok_or(Error::Internal("reader past the end"))?;
-            hasher.update(signed);
-            let signature = r.u16_prefixed("footer.signature")?;
-            r.finish()?;
-            key.verify(hasher.clone(), signature)?;
-        } else {
-            r.finish()?;
-        }
+        decryptor.authenticate_from(source, reproduced).await?;
+        decryptor.push(message.get(used..).unwrap_or_default(), &mut plaintext)?;
+        let (header, encryption_context) = decryptor.into_parts()?;
         Ok(Decrypted {
-            plaintext: out,
-            header: prepared.header,
-            encryption_context: prepared.encryption_context,
+            plaintext,
+            header,
+            encryption_context,
         })
     }
 

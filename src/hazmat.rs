@@ -37,7 +37,7 @@ pub async fn encrypt_non_framed(
     let materials = client
         .encryption_materials(
             Source::Keyring(keyring),
-            plaintext.len() as u64,
+            Some(plaintext.len() as u64),
             encryption_context,
         )
         .await?;

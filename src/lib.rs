@@ -20,6 +20,7 @@ mod format;
 pub mod keyring;
 mod materials;
 mod policy;
+pub mod stream;
 pub mod suite;
 
 #[cfg(feature = "hazmat")]

@@ -1,0 +1,390 @@
+//! The sans-I/O decryptor: bytes in, in any chunking; authenticated plaintext out.
+
+use zeroize::Zeroizing;
+
+use crate::client::{Client, PreparedDecrypt, Source};
+use crate::crypto::signature::MessageHasher;
+use crate::error::FormatError;
+use crate::format::body::{self, RawFrame, FINAL_FRAME_STRING, FRAME_STRING, SINGLE_BLOCK_STRING};
+use crate::format::codec::Reader;
+use crate::format::header::{ContentType, Header};
+use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
+
+/// Where the decryptor is in the message.
+#[derive(Debug)]
+enum State {
+    /// Reading the header.
+    Header,
+    /// The header is parsed; [`Decryptor::authenticate`] must be called.
+    NeedMaterials(Box<Header>),
+    /// Reading the body.
+    Body(Box<Body>),
+    /// Reading the footer of a signed message.
+    Footer(Box<Body>),
+    /// The whole message was read and verified.
+    Done(Box<Body>),
+    /// An error occurred; nothing more is accepted.
+    Failed,
+}
+
+#[derive(Debug)]
+struct Body {
+    prepared: PreparedDecrypt,
+    expected_sequence: u32,
+    hasher: Option<MessageHasher>,
+    /// The final frame's (or non-framed body's) plaintext of a signed message, held until the
+    /// footer signature verifies.
+    held: Zeroizing<Vec<u8>>,
+}
+
+/// Decrypts a message given in pieces of any size, with no I/O of its own.
+///
+/// Three steps: [`push`](Self::push) bytes until [`header`](Self::header) is available,
+/// [`authenticate`](Self::authenticate) it with a keyring or CMM (the only async step), then
+/// `push` the rest and call [`finish`](Self::finish) when the input ends.
+///
+/// # Security
+/// Plaintext is appended to the output only after its frame's authentication tag verified.
+/// For **signed** suites, the plaintext of regular frames is released once its tag verifies,
+/// *before* the footer signature is checked (as the specification allows); the final frame
+/// (or a non-framed body) is held back until the signature verifies. Until `finish` returns
+/// `Ok`, treat released plaintext of a signed message as authenticated by the data key but not
+/// yet by the signer. Use [`crate::ClientBuilder::unsigned_only`] to refuse signed messages.
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let message = esdk::blocking::encrypt(&client, &keyring, &[7u8; 10_000], &Default::default())?;
+///
+/// let mut decryptor = esdk::stream::Decryptor::new(&client);
+/// let mut plaintext = Vec::new();
+/// let mut chunks = message.chunks(100);
+/// while decryptor.header().is_none() {
+///     let chunk = chunks.next().unwrap();
+///     let used = decryptor.push(chunk, &mut plaintext)?;
+///     if decryptor.header().is_some() {
+///         esdk::blocking::block_on(decryptor.authenticate(&keyring))?;
+///         decryptor.push(&chunk[used..], &mut plaintext)?;
+///     }
+/// }
+/// for chunk in chunks {
+///     decryptor.push(chunk, &mut plaintext)?;
+/// }
+/// decryptor.finish()?;
+/// assert_eq!(plaintext, vec![7u8; 10_000]);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Decryptor {
+    client: Client,
+    state: State,
+    /// Input not yet consumed: at most one incomplete header, frame or footer.
+    buf: Vec<u8>,
+}
+
+impl Decryptor {
+    /// A decryptor with `client`'s policy and limits.
+    pub fn new(client: &Client) -> Self {
+        Self {
+            client: client.clone(),
+            state: State::Header,
+            buf: Vec::new(),
+        }
+    }
+
+    /// The parsed header once it is complete. Before [`authenticate`](Self::authenticate)
+    /// succeeds it is **not** authenticated.
+    pub fn header(&self) -> Option<&Header> {
+        match &self.state {
+            State::NeedMaterials(h) => Some(h),
+            State::Body(b) | State::Footer(b) | State::Done(b) => Some(&b.prepared.header),
+            _ => None,
+        }
+    }
+
+    /// Whether the header has been authenticated (and the body may be pushed).
+    pub fn is_authenticated(&self) -> bool {
+        matches!(
+            self.state,
+            State::Body(_) | State::Footer(_) | State::Done(_)
+        )
+    }
+
+    /// Whether the whole message has been read and verified.
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done(_))
+    }
+
+    /// The full encryption context (stored plus reproduced pairs) once authenticated.
+    pub fn encryption_context(&self) -> Option<&EncryptionContext> {
+        match &self.state {
+            State::Body(b) | State::Footer(b) | State::Done(b) => {
+                Some(&b.prepared.encryption_context)
+            }
+            _ => None,
+        }
+    }
+
+    /// Feeds message bytes and appends released plaintext to `out`. Returns how many bytes of
+    /// `input` were consumed: all of them, except while the header is complete but not yet
+    /// authenticated, when consumption stops at the end of the header.
+    ///
+    /// # Errors
+    /// Any malformed or tampered input; after an error the decryptor accepts nothing more.
+    pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<usize> {
+        let res = self.push_inner(input, out);
+        if res.is_err() {
+            self.state = State::Failed;
+            self.buf.clear();
+        }
+        res
+    }
+
+    fn push_inner(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<usize> {
+        match &self.state {
+            State::Header => self.push_header(input),
+            State::NeedMaterials(_) => Ok(0),
+            State::Body(_) | State::Footer(_) => {
+                if self.buf.is_empty() {
+                    let used = self.process(input, out)?;
+                    self.buf
+                        .extend_from_slice(input.get(used..).unwrap_or_default());
+                } else {
+                    let mut buf = std::mem::take(&mut self.buf);
+                    buf.extend_from_slice(input);
+                    let used = self.process(&buf, out)?;
+                    buf.drain(..used);
+                    self.buf = buf;
+                }
+                Ok(input.len())
+            }
+            State::Done(_) if input.is_empty() => Ok(0),
+            State::Done(_) => Err(FormatError::TrailingBytes.into()),
+            State::Failed => Err(Error::ApiMisuse("the decryptor already failed")),
+        }
+    }
+
+    fn push_header(&mut self, input: &[u8]) -> crate::Result<usize> {
+        let max_edks = self.client.max_encrypted_data_keys();
+        let parse = |bytes: &[u8]| {
+            let mut r = Reader::new(bytes);
+            match Header::parse(&mut r, max_edks) {
+                Ok(header) => Ok(Some((header, r.position()))),
+                Err(Error::Malformed(FormatError::Truncated(_))) => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        // Parse straight from the input when nothing is buffered, so a whole message given at
+        // once is never copied.
+        let before = self.buf.len();
+        let parsed = if before == 0 {
+            parse(input)?
+        } else {
+            self.buf.extend_from_slice(input);
+            parse(&self.buf)?
+        };
+        match parsed {
+            Some((header, header_len)) => {
+                self.buf.clear();
+                self.state = State::NeedMaterials(Box::new(header));
+                Ok(header_len.saturating_sub(before))
+            }
+            None => {
+                if before == 0 {
+                    self.buf.extend_from_slice(input);
+                }
+                Ok(input.len())
+            }
+        }
+    }
+
+    /// Gets decryption materials from `keyring` (through the default materials manager),
+    /// verifies the key commitment and the header authentication tag.
+    ///
+    /// # Errors
+    /// [`Error::ApiMisuse`] when the header is not complete yet; otherwise as
+    /// [`Client::decrypt`].
+    pub async fn authenticate(&mut self, keyring: &dyn Keyring) -> crate::Result<()> {
+        self.authenticate_from(Source::Keyring(keyring), None).await
+    }
+
+    /// As [`authenticate`](Self::authenticate), with a materials manager and the encryption
+    /// context the caller expects.
+    ///
+    /// # Errors
+    /// As [`Client::decrypt_with_cmm`].
+    pub async fn authenticate_with_cmm(
+        &mut self,
+        cmm: &dyn MaterialsManager,
+        reproduced: Option<&EncryptionContext>,
+    ) -> crate::Result<()> {
+        self.authenticate_from(Source::Cmm(cmm), reproduced).await
+    }
+
+    /// As [`authenticate`](Self::authenticate), requiring the encryption context to hold `expected`.
+    ///
+    /// # Errors
+    /// As [`Client::decrypt_with_context`].
+    pub async fn authenticate_with_context(
+        &mut self,
+        keyring: &dyn Keyring,
+        expected: &EncryptionContext,
+    ) -> crate::Result<()> {
+        self.authenticate_from(Source::Keyring(keyring), Some(expected))
+            .await
+    }
+
+    pub(crate) async fn authenticate_from(
+        &mut self,
+        source: Source<'_>,
+        reproduced: Option<&EncryptionContext>,
+    ) -> crate::Result<()> {
+        let header = match std::mem::replace(&mut self.state, State::Failed) {
+            State::NeedMaterials(header) => header,
+            other => {
+                self.state = other;
+                return Err(Error::ApiMisuse(
+                    "authenticate needs a complete, not yet authenticated header",
+                ));
+            }
+        };
+        let prepared = self
+            .client
+            .prepare_decrypt(source, *header, reproduced)
+            .await?;
+        let hasher = prepared.header.suite.signature.map(|alg| {
+            let mut h = MessageHasher::new(alg);
+            h.update(&prepared.header.body_bytes);
+            h.update(&prepared.header.auth_bytes());
+            h
+        });
+        self.state = State::Body(Box::new(Body {
+            prepared,
+            expected_sequence: 1,
+            hasher,
+            held: Zeroizing::new(Vec::new()),
+        }));
+        Ok(())
+    }
+
+    /// Processes as many complete units (frames, footer) of `input` as there are; returns
+    /// the bytes consumed.
+    fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<usize> {
+        let mut r = Reader::new(input);
+        loop {
+            let start = r.position();
+            match &mut self.state {
+                State::Body(body) => {
+                    let frame = match body.prepared.header.content_type {
+                        ContentType::NonFramed => body::parse_non_framed(&mut r),
+                        ContentType::Framed { frame_length } => {
+                            body::parse_frame(&mut r, frame_length.get())
+                        }
+                    };
+                    let frame = match frame {
+                        Ok(frame) => frame,
+                        Err(FormatError::Truncated(_)) => return Ok(start),
+                        Err(e) => return Err(e.into()),
+                    };
+                    if let Some(h) = body.hasher.as_mut() {
+                        h.update(input.get(start..r.position()).unwrap_or_default());
+                    }
+                    let is_final = frame.is_final;
+                    body.open(&frame, out)?;
+                    if is_final {
+                        let body = match std::mem::replace(&mut self.state, State::Failed) {
+                            State::Body(body) => body,
+                            _ => return Err(Error::Internal("decryptor state")),
+                        };
+                        self.state = if body.hasher.is_some() {
+                            State::Footer(body)
+                        } else {
+                            State::Done(body)
+                        };
+                    }
+                }
+                State::Footer(body) => {
+                    let signature = match r.u16_prefixed("footer.signature") {
+                        Ok(sig) => sig,
+                        Err(FormatError::Truncated(_)) => return Ok(start),
+                        Err(e) => return Err(e.into()),
+                    };
+                    let (Some(hasher), Some(key)) =
+                        (body.hasher.take(), body.prepared.verification_key.as_ref())
+                    else {
+                        return Err(Error::Internal(
+                            "signed message without hasher or verification key",
+                        ));
+                    };
+                    key.verify(hasher, signature)?;
+                    out.extend_from_slice(&body.held);
+                    body.held.clear();
+                    let body = match std::mem::replace(&mut self.state, State::Failed) {
+                        State::Footer(body) => body,
+                        _ => return Err(Error::Internal("decryptor state")),
+                    };
+                    self.state = State::Done(body);
+                }
+                State::Done(_) => {
+                    return if r.left() == 0 {
+                        Ok(r.position())
+                    } else {
+                        Err(FormatError::TrailingBytes.into())
+                    };
+                }
+                _ => return Err(Error::Internal("decryptor state")),
+            }
+        }
+    }
+
+    /// Declares the end of the input. Succeeds only if a whole, verified message was read.
+    ///
+    /// # Errors
+    /// [`FormatError::Truncated`] when the message ended early, or any earlier error.
+    pub fn finish(self) -> crate::Result<()> {
+        self.into_parts().map(drop)
+    }
+
+    /// Ends the input and returns the authenticated header and full encryption context.
+    pub(crate) fn into_parts(self) -> crate::Result<(Header, EncryptionContext)> {
+        match self.state {
+            State::Done(body) => Ok((body.prepared.header, body.prepared.encryption_context)),
+            State::Failed => Err(Error::ApiMisuse("the decryptor already failed")),
+            State::Header | State::NeedMaterials(_) => Err(FormatError::Truncated("header").into()),
+            State::Body(_) => Err(FormatError::Truncated("body").into()),
+            State::Footer(_) => Err(FormatError::Truncated("footer").into()),
+        }
+    }
+}
+
+impl Body {
+    fn open(&mut self, frame: &RawFrame<'_>, out: &mut Vec<u8>) -> crate::Result<()> {
+        let header = &self.prepared.header;
+        let content = match header.content_type {
+            ContentType::NonFramed => SINGLE_BLOCK_STRING,
+            ContentType::Framed { .. } if frame.is_final => FINAL_FRAME_STRING,
+            ContentType::Framed { .. } => FRAME_STRING,
+        };
+        if frame.sequence != self.expected_sequence {
+            return Err(FormatError::Invalid("frame.sequence_number (out of order)").into());
+        }
+        if !frame.is_final {
+            self.expected_sequence = self
+                .expected_sequence
+                .checked_add(1)
+                .ok_or(FormatError::Invalid("frame.sequence_number (overflow)"))?;
+        }
+        if frame.is_final && self.hasher.is_some() {
+            // Held until the signature verifies.
+            frame.open(
+                &self.prepared.aead,
+                &header.message_id,
+                content,
+                &mut self.held,
+            )
+        } else {
+            frame.open(&self.prepared.aead, &header.message_id, content, out)
+        }
+    }
+}

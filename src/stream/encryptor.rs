@@ -1,0 +1,191 @@
+//! The sans-I/O encryptor: plaintext in, in any chunking; message bytes out.
+
+use zeroize::Zeroizing;
+
+use crate::client::{Client, PreparedEncrypt, Source};
+use crate::crypto::signature::MessageHasher;
+use crate::format::body;
+use crate::format::header::{ContentType, Header};
+use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
+
+/// Encrypts a plaintext given in pieces of any size into a framed message, with no I/O of its
+/// own. Memory held: one frame of plaintext.
+///
+/// [`finish`](Self::finish) must be called: it writes the final frame and, for signed suites,
+/// the footer. A message without them is truncated, and decryption rejects it.
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let mut message = Vec::new();
+/// let mut encryptor = esdk::blocking::block_on(esdk::stream::Encryptor::new(&client, &keyring, &Default::default(), &mut message))?;
+/// for chunk in [&b"hello "[..], b"world"] {
+///     encryptor.push(chunk, &mut message)?;
+/// }
+/// encryptor.finish(&mut message)?;
+/// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"hello world");
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Encryptor {
+    prepared: PreparedEncrypt,
+    frame_len: usize,
+    /// Plaintext of the frame being filled (at most one frame).
+    pending: Zeroizing<Vec<u8>>,
+    sequence: u32,
+    hasher: Option<MessageHasher>,
+}
+
+impl Encryptor {
+    /// Gets materials from `keyring` (through the default materials manager) and writes the
+    /// header to `out`.
+    ///
+    /// # Errors
+    /// As [`Client::encrypt`].
+    pub async fn new(
+        client: &Client,
+        keyring: &dyn Keyring,
+        encryption_context: &EncryptionContext,
+        out: &mut Vec<u8>,
+    ) -> crate::Result<Self> {
+        Self::from_source(
+            client,
+            Source::Keyring(keyring),
+            None,
+            encryption_context,
+            out,
+        )
+        .await
+    }
+
+    /// As [`new`](Self::new), with a materials manager and an optional bound on the plaintext
+    /// length (passed to the CMM).
+    ///
+    /// # Errors
+    /// As [`Client::encrypt_with_cmm`].
+    pub async fn with_cmm(
+        client: &Client,
+        cmm: &dyn MaterialsManager,
+        max_plaintext_length: Option<u64>,
+        encryption_context: &EncryptionContext,
+        out: &mut Vec<u8>,
+    ) -> crate::Result<Self> {
+        Self::from_source(
+            client,
+            Source::Cmm(cmm),
+            max_plaintext_length,
+            encryption_context,
+            out,
+        )
+        .await
+    }
+
+    pub(crate) async fn from_source(
+        client: &Client,
+        source: Source<'_>,
+        max_plaintext_length: Option<u64>,
+        encryption_context: &EncryptionContext,
+        out: &mut Vec<u8>,
+    ) -> crate::Result<Self> {
+        let materials = client
+            .encryption_materials(source, max_plaintext_length, encryption_context)
+            .await?;
+        let frame_length = client.frame_length();
+        let prepared = client.prepare_encrypt(materials, ContentType::Framed { frame_length })?;
+        let frame_len = usize::try_from(frame_length.get())
+            .map_err(|_| Error::LimitExceeded("frame length"))?;
+        let mut hasher = prepared
+            .signing_key
+            .as_ref()
+            .map(|k| MessageHasher::new(k.algorithm()));
+        if let Some(h) = hasher.as_mut() {
+            h.update(&prepared.header_bytes);
+        }
+        out.extend_from_slice(&prepared.header_bytes);
+        Ok(Self {
+            prepared,
+            frame_len,
+            pending: Zeroizing::new(Vec::new()),
+            sequence: 1,
+            hasher,
+        })
+    }
+
+    /// The header written to the output.
+    pub fn header(&self) -> &Header {
+        &self.prepared.header
+    }
+
+    fn seal(&mut self, plaintext: &[u8], is_final: bool, out: &mut Vec<u8>) -> crate::Result<()> {
+        let start = out.len();
+        body::seal_frame(
+            &self.prepared.aead,
+            &self.prepared.header.message_id,
+            self.sequence,
+            is_final,
+            plaintext,
+            out,
+        )?;
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(out.get(start..).unwrap_or_default());
+        }
+        if !is_final {
+            self.sequence = self
+                .sequence
+                .checked_add(1)
+                .filter(|s| *s != body::FINAL_FRAME_MARKER)
+                .ok_or(Error::LimitExceeded(
+                    "plaintext needs more than 2^32 - 1 frames",
+                ))?;
+        }
+        Ok(())
+    }
+
+    /// Encrypts `input` and appends whole frames to `out`. The last full frame is held back
+    /// until more input arrives or [`finish`](Self::finish) makes it the final frame.
+    ///
+    /// # Errors
+    /// [`Error::LimitExceeded`] past 2^32 - 1 frames.
+    pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> crate::Result<()> {
+        if input.is_empty() {
+            return Ok(());
+        }
+        // Complete the pending frame; seal it once we know more input follows.
+        if !self.pending.is_empty() {
+            let take = (self.frame_len - self.pending.len()).min(input.len());
+            let (head, rest) = input.split_at(take);
+            self.pending.extend_from_slice(head);
+            input = rest;
+            if input.is_empty() {
+                return Ok(());
+            }
+            let pending = std::mem::take(&mut self.pending);
+            self.seal(&pending, false, out)?;
+            self.pending = pending;
+            self.pending.clear();
+        }
+        // Seal whole frames straight from the input while more input follows them.
+        while input.len() > self.frame_len {
+            let (frame, rest) = input.split_at(self.frame_len);
+            self.seal(frame, false, out)?;
+            input = rest;
+        }
+        self.pending.extend_from_slice(input);
+        Ok(())
+    }
+
+    /// Writes the final frame (possibly empty) and, for signed suites, the footer.
+    ///
+    /// # Errors
+    /// When signing fails.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> crate::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        self.seal(&pending, true, out)?;
+        if let (Some(hasher), Some(key)) = (self.hasher.take(), self.prepared.signing_key.as_ref())
+        {
+            crate::format::codec::put_u16_prefixed(out, &key.sign(hasher)?, "signature")?;
+        }
+        Ok(())
+    }
+}

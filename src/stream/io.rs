@@ -1,0 +1,232 @@
+//! `std::io` adapters over the sans-I/O [`Encryptor`] and [`Decryptor`].
+//!
+//! Errors from esdk reach `std::io` callers as `io::Error`s of kind `InvalidData` (or
+//! `UnexpectedEof` for a truncated message) whose inner error is the [`crate::Error`]; get it
+//! back with `err.into_inner()` and `downcast`.
+
+use std::io::{self, Read, Write};
+
+use super::{Decryptor, Encryptor};
+use crate::blocking::block_on;
+use crate::error::FormatError;
+use crate::{Client, EncryptionContext, Error, Keyring};
+
+fn to_io(e: Error) -> io::Error {
+    match e {
+        Error::Io(e) => e,
+        Error::Malformed(FormatError::Truncated(_)) => {
+            io::Error::new(io::ErrorKind::UnexpectedEof, e)
+        }
+        e => io::Error::new(io::ErrorKind::InvalidData, e),
+    }
+}
+
+/// Encrypts everything written to it into `inner`. Call [`finish`](Self::finish) at the end:
+/// without it the message is truncated and will not decrypt.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::io::Write;
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let mut writer = esdk::stream::io::EncryptingWriter::new(&client, &keyring, &Default::default(), Vec::new())?;
+/// writer.write_all(b"streamed")?;
+/// let message = writer.finish()?;
+/// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"streamed");
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct EncryptingWriter<W: Write> {
+    encryptor: Encryptor,
+    inner: W,
+    out: Vec<u8>,
+}
+
+impl<W: Write> EncryptingWriter<W> {
+    /// Gets materials from `keyring` (blocking) and writes the header to `inner`.
+    ///
+    /// # Errors
+    /// As [`Client::encrypt`], and I/O errors of `inner`.
+    pub fn new(
+        client: &Client,
+        keyring: &dyn Keyring,
+        encryption_context: &EncryptionContext,
+        inner: W,
+    ) -> crate::Result<Self> {
+        let mut out = Vec::new();
+        let encryptor = block_on(Encryptor::new(
+            client,
+            keyring,
+            encryption_context,
+            &mut out,
+        ))?;
+        let mut writer = Self {
+            encryptor,
+            inner,
+            out,
+        };
+        writer.drain()?;
+        Ok(writer)
+    }
+
+    fn drain(&mut self) -> io::Result<()> {
+        self.inner.write_all(&self.out)?;
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Writes the final frame and footer, flushes, and returns the inner writer.
+    ///
+    /// # Errors
+    /// I/O errors of `inner`, or signing failures.
+    #[must_use = "the message is complete only when finish returns Ok"]
+    pub fn finish(mut self) -> crate::Result<W> {
+        self.encryptor.finish(&mut self.out)?;
+        self.inner.write_all(&self.out)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for EncryptingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.encryptor.push(buf, &mut self.out).map_err(to_io)?;
+        self.drain()?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Decrypts the message read from `inner`. `read` returns `Ok(0)` only after the whole
+/// message, including a signed message's footer signature, has verified; a truncated or
+/// tampered message is an error.
+///
+/// # Security
+/// For signed suites, plaintext of regular frames is returned once its tag verifies, before
+/// the signature at the end of the message is checked; the final frame is returned only after
+/// it. Act on the data only once `read` returned `Ok(0)`, or refuse signed messages with
+/// [`crate::ClientBuilder::unsigned_only`].
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::io::Read;
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let message = esdk::blocking::encrypt(&client, &keyring, b"streamed", &Default::default())?;
+/// let mut reader = esdk::stream::io::DecryptingReader::new(&client, &keyring, message.as_slice())?;
+/// let mut plaintext = Vec::new();
+/// reader.read_to_end(&mut plaintext)?;
+/// assert_eq!(plaintext, b"streamed");
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct DecryptingReader<R: Read> {
+    decryptor: Option<Decryptor>,
+    inner: R,
+    input: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+}
+
+impl<R: Read> DecryptingReader<R> {
+    /// Reads and authenticates the header of the message in `inner` with `keyring` (blocking).
+    ///
+    /// # Errors
+    /// As [`Client::decrypt`], and I/O errors of `inner`.
+    pub fn new(client: &Client, keyring: &dyn Keyring, inner: R) -> crate::Result<Self> {
+        Self::open(client, inner, |d| block_on(d.authenticate(keyring)))
+    }
+
+    /// As [`new`](Self::new), requiring the encryption context to hold `expected`.
+    ///
+    /// # Errors
+    /// As [`Client::decrypt_with_context`].
+    pub fn with_context(
+        client: &Client,
+        keyring: &dyn Keyring,
+        expected: &EncryptionContext,
+        inner: R,
+    ) -> crate::Result<Self> {
+        Self::open(client, inner, |d| {
+            block_on(d.authenticate_with_context(keyring, expected))
+        })
+    }
+
+    fn open(
+        client: &Client,
+        mut inner: R,
+        authenticate: impl FnOnce(&mut Decryptor) -> crate::Result<()>,
+    ) -> crate::Result<Self> {
+        let mut decryptor = Decryptor::new(client);
+        let mut out = Vec::new();
+        let mut chunk = vec![0u8; 4096];
+        let rest = loop {
+            let n = inner.read(&mut chunk)?;
+            if n == 0 {
+                return Err(FormatError::Truncated("header").into());
+            }
+            let data = chunk.get(..n).unwrap_or_default();
+            let used = decryptor.push(data, &mut out)?;
+            if decryptor.header().is_some() {
+                break data.get(used..).unwrap_or_default().to_vec();
+            }
+        };
+        authenticate(&mut decryptor)?;
+        decryptor.push(&rest, &mut out)?;
+        Ok(Self {
+            decryptor: Some(decryptor),
+            inner,
+            input: vec![0u8; READ_CHUNK],
+            out,
+            out_pos: 0,
+        })
+    }
+
+    /// The authenticated header.
+    pub fn header(&self) -> Option<&crate::Header> {
+        self.decryptor.as_ref().and_then(Decryptor::header)
+    }
+
+    /// Returns the inner reader.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Read for DecryptingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.out_pos < self.out.len() {
+                let available = self.out.get(self.out_pos..).unwrap_or_default();
+                let n = available.len().min(buf.len());
+                buf.get_mut(..n)
+                    .unwrap_or_default()
+                    .copy_from_slice(available.get(..n).unwrap_or_default());
+                self.out_pos += n;
+                return Ok(n);
+            }
+            self.out.clear();
+            self.out_pos = 0;
+            let Some(decryptor) = self.decryptor.as_mut() else {
+                return Ok(0);
+            };
+            let n = self.inner.read(&mut self.input)?;
+            if n == 0 {
+                let decryptor = self
+                    .decryptor
+                    .take()
+                    .ok_or_else(|| to_io(Error::Internal("reader state")))?;
+                decryptor.finish().map_err(to_io)?;
+                return Ok(0);
+            }
+            decryptor
+                .push(self.input.get(..n).unwrap_or_default(), &mut self.out)
+                .map_err(to_io)?;
+        }
+    }
+}
