@@ -530,6 +530,7 @@ pub(crate) struct PreparedEncrypt {
 
 impl PreparedEncrypt {
     /// For signed suites, signs `message` (header and body) and appends the footer.
+    #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
     pub(crate) fn append_footer(&self, message: &mut Vec<u8>) -> crate::Result<()> {
         if let Some(key) = &self.signing_key {
             let mut hasher = MessageHasher::new(key.algorithm());

@@ -17,6 +17,16 @@ use crate::suite::SignatureAlgorithm;
 pub(crate) enum MessageHasher {
     Sha256(Sha256),
     Sha384(Sha384),
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(aws_lc_rs::digest::Context),
+}
+
+#[cfg(feature = "aws-lc-rs")]
+fn aws_lc_digest(alg: SignatureAlgorithm) -> &'static aws_lc_rs::digest::Algorithm {
+    match alg {
+        SignatureAlgorithm::EcdsaP256Sha256 => &aws_lc_rs::digest::SHA256,
+        SignatureAlgorithm::EcdsaP384Sha384 => &aws_lc_rs::digest::SHA384,
+    }
 }
 
 impl fmt::Debug for MessageHasher {
@@ -27,6 +37,13 @@ impl fmt::Debug for MessageHasher {
 
 impl MessageHasher {
     pub(crate) fn new(alg: SignatureAlgorithm) -> Self {
+        #[cfg(feature = "aws-lc-rs")]
+        return Self::AwsLc(aws_lc_rs::digest::Context::new(aws_lc_digest(alg)));
+        #[cfg(not(feature = "aws-lc-rs"))]
+        return Self::new_rust_crypto(alg);
+    }
+
+    pub(crate) fn new_rust_crypto(alg: SignatureAlgorithm) -> Self {
         match alg {
             SignatureAlgorithm::EcdsaP256Sha256 => Self::Sha256(Sha256::new()),
             SignatureAlgorithm::EcdsaP384Sha384 => Self::Sha384(Sha384::new()),
@@ -37,6 +54,8 @@ impl MessageHasher {
         match self {
             Self::Sha256(h) => h.update(bytes),
             Self::Sha384(h) => h.update(bytes),
+            #[cfg(feature = "aws-lc-rs")]
+            Self::AwsLc(h) => h.update(bytes),
         }
     }
 }
@@ -56,6 +75,11 @@ pub struct SigningKey(SigningInner);
 enum SigningInner {
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(
+        std::sync::Arc<aws_lc_rs::signature::EcdsaKeyPair>,
+        SignatureAlgorithm,
+    ),
 }
 
 impl fmt::Debug for SigningKey {
@@ -72,6 +96,27 @@ impl SigningKey {
     /// # Errors
     /// Never in practice; the `Result` leaves room for a fallible backend.
     pub fn generate(alg: SignatureAlgorithm) -> crate::Result<Self> {
+        #[cfg(feature = "aws-lc-rs")]
+        return Self::generate_aws_lc(alg);
+        #[cfg(not(feature = "aws-lc-rs"))]
+        return Self::generate_rust_crypto(alg);
+    }
+
+    #[cfg(feature = "aws-lc-rs")]
+    fn generate_aws_lc(alg: SignatureAlgorithm) -> crate::Result<Self> {
+        use aws_lc_rs::signature::{
+            EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING,
+        };
+        let signing = match alg {
+            SignatureAlgorithm::EcdsaP256Sha256 => &ECDSA_P256_SHA256_ASN1_SIGNING,
+            SignatureAlgorithm::EcdsaP384Sha384 => &ECDSA_P384_SHA384_ASN1_SIGNING,
+        };
+        let pair = EcdsaKeyPair::generate(signing)
+            .map_err(|_| crate::Error::Internal("ECDSA key generation failed"))?;
+        Ok(Self(SigningInner::AwsLc(std::sync::Arc::new(pair), alg)))
+    }
+
+    pub(crate) fn generate_rust_crypto(alg: SignatureAlgorithm) -> crate::Result<Self> {
         Ok(Self(match alg {
             SignatureAlgorithm::EcdsaP256Sha256 => {
                 SigningInner::P256(p256::ecdsa::SigningKey::random(&mut OsRng))
@@ -87,6 +132,8 @@ impl SigningKey {
         match self.0 {
             SigningInner::P256(_) => SignatureAlgorithm::EcdsaP256Sha256,
             SigningInner::P384(_) => SignatureAlgorithm::EcdsaP384Sha384,
+            #[cfg(feature = "aws-lc-rs")]
+            SigningInner::AwsLc(_, alg) => alg,
         }
     }
 
@@ -95,6 +142,14 @@ impl SigningKey {
         let point = match &self.0 {
             SigningInner::P256(k) => k.verifying_key().to_encoded_point(true).as_bytes().to_vec(),
             SigningInner::P384(k) => k.verifying_key().to_encoded_point(true).as_bytes().to_vec(),
+            #[cfg(feature = "aws-lc-rs")]
+            SigningInner::AwsLc(k, _) => {
+                use aws_lc_rs::encoding::{AsBigEndian, EcPublicKeyCompressedBin};
+                use aws_lc_rs::signature::KeyPair;
+                let point: Result<EcPublicKeyCompressedBin<'static>, _> =
+                    k.public_key().as_be_bytes();
+                point.map(|p| p.as_ref().to_vec()).unwrap_or_default()
+            }
         };
         BASE64.encode(point)
     }
@@ -111,9 +166,20 @@ impl SigningKey {
                 let sig: p384::ecdsa::Signature = k.try_sign_digest(h).map_err(err)?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
+            #[cfg(feature = "aws-lc-rs")]
+            (SigningInner::AwsLc(k, _), MessageHasher::AwsLc(h)) => {
+                let sig = k
+                    .sign_digest(&h.finish())
+                    .map_err(|_| crate::Error::Internal("ECDSA signing failed"))?;
+                Ok(sig.as_ref().to_vec())
+            }
             _ => Err(crate::Error::Internal("signing key and hash do not match")),
         }
     }
+}
+
+fn bad_public_key() -> crate::Error {
+    crate::Error::InvalidContext("aws-crypto-public-key is not a valid public key for the suite")
 }
 
 /// A public ECDSA verification key, read from a message's encryption context.
@@ -131,6 +197,11 @@ pub struct VerificationKey(VerifyingInner);
 enum VerifyingInner {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(
+        std::sync::Arc<aws_lc_rs::signature::ParsedPublicKey>,
+        SignatureAlgorithm,
+    ),
 }
 
 impl fmt::Debug for VerificationKey {
@@ -138,6 +209,8 @@ impl fmt::Debug for VerificationKey {
         let alg = match self.0 {
             VerifyingInner::P256(_) => SignatureAlgorithm::EcdsaP256Sha256,
             VerifyingInner::P384(_) => SignatureAlgorithm::EcdsaP384Sha384,
+            #[cfg(feature = "aws-lc-rs")]
+            VerifyingInner::AwsLc(_, alg) => alg,
         };
         f.debug_struct("VerificationKey")
             .field("algorithm", &alg)
@@ -151,15 +224,37 @@ impl VerificationKey {
     /// # Errors
     /// [`crate::Error::InvalidContext`] when the value is not base64 or not a point on the curve.
     pub fn from_base64(alg: SignatureAlgorithm, value: &str) -> crate::Result<Self> {
-        let bad = crate::Error::InvalidContext(
-            "aws-crypto-public-key is not a valid public key for the suite",
-        );
-        let bytes = BASE64.decode(value).map_err(|_| bad)?;
-        let bad = || {
-            crate::Error::InvalidContext(
-                "aws-crypto-public-key is not a valid public key for the suite",
-            )
+        #[cfg(feature = "aws-lc-rs")]
+        return Self::from_base64_aws_lc(alg, value);
+        #[cfg(not(feature = "aws-lc-rs"))]
+        return Self::from_base64_rust_crypto(alg, value);
+    }
+
+    #[cfg(feature = "aws-lc-rs")]
+    fn from_base64_aws_lc(alg: SignatureAlgorithm, value: &str) -> crate::Result<Self> {
+        use aws_lc_rs::signature::{
+            UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA384_ASN1,
         };
+        let bytes = BASE64.decode(value).map_err(|_| bad_public_key())?;
+        let verification = match alg {
+            SignatureAlgorithm::EcdsaP256Sha256 => &ECDSA_P256_SHA256_ASN1,
+            SignatureAlgorithm::EcdsaP384Sha384 => &ECDSA_P384_SHA384_ASN1,
+        };
+        let parsed = UnparsedPublicKey::new(verification, bytes)
+            .parse()
+            .map_err(|_| bad_public_key())?;
+        Ok(Self(VerifyingInner::AwsLc(
+            std::sync::Arc::new(parsed),
+            alg,
+        )))
+    }
+
+    pub(crate) fn from_base64_rust_crypto(
+        alg: SignatureAlgorithm,
+        value: &str,
+    ) -> crate::Result<Self> {
+        let bad = bad_public_key;
+        let bytes = BASE64.decode(value).map_err(|_| bad())?;
         Ok(Self(match alg {
             SignatureAlgorithm::EcdsaP256Sha256 => VerifyingInner::P256(
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(&bytes).map_err(|_| bad())?,
@@ -183,12 +278,71 @@ impl VerificationKey {
                     .map(|sig| k.verify_digest(h, &sig).is_ok())
                     .unwrap_or(false)
             }
+            #[cfg(feature = "aws-lc-rs")]
+            (VerifyingInner::AwsLc(k, _), MessageHasher::AwsLc(h)) => {
+                k.verify_digest_sig(&h.finish(), der).is_ok()
+            }
             _ => false,
         };
         if ok {
             Ok(())
         } else {
             Err(crate::Error::BadSignature)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(alg: SignatureAlgorithm) -> Vec<SigningKey> {
+        let mut v = vec![SigningKey::generate_rust_crypto(alg).unwrap()];
+        #[cfg(feature = "aws-lc-rs")]
+        v.push(SigningKey::generate_aws_lc(alg).unwrap());
+        v
+    }
+
+    fn verifiers(alg: SignatureAlgorithm, public: &str) -> Vec<(VerificationKey, MessageHasher)> {
+        let mut v = vec![(
+            VerificationKey::from_base64_rust_crypto(alg, public).unwrap(),
+            MessageHasher::new_rust_crypto(alg),
+        )];
+        #[cfg(feature = "aws-lc-rs")]
+        v.push((
+            VerificationKey::from_base64_aws_lc(alg, public).unwrap(),
+            MessageHasher::AwsLc(aws_lc_rs::digest::Context::new(aws_lc_digest(alg))),
+        ));
+        v
+    }
+
+    #[test]
+    fn every_backend_verifies_every_backends_signature() {
+        for alg in [
+            SignatureAlgorithm::EcdsaP256Sha256,
+            SignatureAlgorithm::EcdsaP384Sha384,
+        ] {
+            for key in keys(alg) {
+                let public = key.public_key_base64();
+                let hasher = match &key.0 {
+                    #[cfg(feature = "aws-lc-rs")]
+                    SigningInner::AwsLc(..) => {
+                        MessageHasher::AwsLc(aws_lc_rs::digest::Context::new(aws_lc_digest(alg)))
+                    }
+                    _ => MessageHasher::new_rust_crypto(alg),
+                };
+                let mut h = hasher;
+                h.update(b"message");
+                let sig = key.sign(h).unwrap();
+                for (i, (verifier, mut h)) in verifiers(alg, &public).into_iter().enumerate() {
+                    let mut wrong = h.clone();
+                    h.update(b"message");
+                    eprintln!("{alg:?} key {:?} verifier {i} public {public}", key);
+                    verifier.verify(h, &sig).unwrap();
+                    wrong.update(b"messagE");
+                    assert!(verifier.verify(wrong, &sig).is_err());
+                }
+            }
         }
     }
 }
