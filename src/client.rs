@@ -32,6 +32,7 @@ struct Config {
     max_encrypted_data_keys: Option<u16>,
     unsigned_only: bool,
     legacy_net_v4_0_0_retry: bool,
+    threads: usize,
 }
 
 impl Default for Config {
@@ -43,6 +44,7 @@ impl Default for Config {
             max_encrypted_data_keys: None,
             unsigned_only: false,
             legacy_net_v4_0_0_retry: true,
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -129,6 +131,15 @@ impl ClientBuilder {
         self
     }
 
+    /// The most threads encrypt and decrypt may spread the frames of one large message over
+    /// (default: the machine's available parallelism; 1 keeps all work on the caller's thread).
+    /// Runs of frames under 1 MiB always stay on the caller's thread. The output is identical
+    /// whatever the setting.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.config.threads = threads.max(1);
+        self
+    }
+
     /// The client.
     pub fn build(self) -> Client {
         Client {
@@ -210,6 +221,10 @@ impl Client {
 
     pub(crate) fn max_encrypted_data_keys(&self) -> Option<u16> {
         self.config.max_encrypted_data_keys
+    }
+
+    pub(crate) fn threads(&self) -> usize {
+        self.config.threads
     }
 
     pub(crate) fn frame_length(&self) -> NonZeroU32 {

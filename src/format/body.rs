@@ -18,14 +18,37 @@ pub(crate) const FINAL_FRAME_MARKER: u32 = 0xFFFF_FFFF;
 /// The largest non-framed content the format allows (2^36 - 32 bytes, the AES-GCM limit).
 pub(crate) const MAX_NON_FRAMED_LEN: u64 = (1 << 36) - 32;
 
-/// message id ‖ content string ‖ sequence number ‖ content length.
-pub(crate) fn body_aad(message_id: &[u8], content: &[u8], sequence: u32, len: u64) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(message_id.len() + content.len() + 12);
-    aad.extend_from_slice(message_id);
-    aad.extend_from_slice(content);
-    aad.extend_from_slice(&sequence.to_be_bytes());
-    aad.extend_from_slice(&len.to_be_bytes());
-    aad
+/// The body AAD: message id ‖ content string ‖ sequence number ‖ content length, on the stack.
+pub(crate) struct BodyAad {
+    buf: [u8; 32 + 35 + 12],
+    len: usize,
+}
+
+impl BodyAad {
+    pub(crate) fn new(message_id: &[u8], content: &[u8], sequence: u32, len: u64) -> Self {
+        let mut buf = [0u8; 32 + 35 + 12];
+        let mut at = 0;
+        for part in [
+            message_id,
+            content,
+            &sequence.to_be_bytes(),
+            &len.to_be_bytes(),
+        ] {
+            // Message ids are at most 32 bytes and content strings at most 35: it always fits.
+            if let Some(dst) = buf.get_mut(at..at + part.len()) {
+                dst.copy_from_slice(part);
+            }
+            at += part.len();
+        }
+        Self {
+            buf,
+            len: at.min(32 + 35 + 12),
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// The IV of frame `sequence`: the sequence number, big-endian, left-padded with zeros.
@@ -35,7 +58,76 @@ pub(crate) fn frame_iv(sequence: u32) -> [u8; IV_LEN] {
     iv
 }
 
-/// Encrypts one frame and appends its serialization to `out`. A pure function of its inputs.
+/// Serialized size of a regular frame of `frame_len` bytes.
+pub(crate) const fn regular_frame_size(frame_len: usize) -> usize {
+    4 + IV_LEN + frame_len + TAG_LEN
+}
+
+/// Serialized size of a final frame holding `len` bytes.
+pub(crate) const fn final_frame_size(len: usize) -> usize {
+    4 + 4 + IV_LEN + 4 + len + TAG_LEN
+}
+
+/// Encrypts one frame into `out`, which must be exactly its serialized size. A pure function
+/// of its inputs, so frames can be sealed in any order or in parallel.
+pub(crate) fn seal_frame_into(
+    aead: &Aead,
+    message_id: &[u8],
+    sequence: u32,
+    is_final: bool,
+    plaintext: &[u8],
+    out: &mut [u8],
+) -> crate::Result<()> {
+    let iv = frame_iv(sequence);
+    let content = if is_final {
+        FINAL_FRAME_STRING
+    } else {
+        FRAME_STRING
+    };
+    let aad = BodyAad::new(message_id, content, sequence, plaintext.len() as u64);
+    let len = u32::try_from(plaintext.len())
+        .map_err(|_| crate::Error::Internal("frame longer than u32"))?;
+    let mut w = SliceWriter { out, at: 0 };
+    if is_final {
+        w.put(&FINAL_FRAME_MARKER.to_be_bytes())?;
+    }
+    w.put(&sequence.to_be_bytes())?;
+    w.put(&iv)?;
+    if is_final {
+        w.put(&len.to_be_bytes())?;
+    }
+    let start = w.at;
+    w.put(plaintext)?;
+    let buf = w
+        .out
+        .get_mut(start..w.at)
+        .ok_or(crate::Error::Internal("frame buffer size"))?;
+    let tag = aead.seal(&iv, aad.as_bytes(), buf)?;
+    w.put(&tag)?;
+    if w.at != w.out.len() {
+        return Err(crate::Error::Internal("frame buffer size"));
+    }
+    Ok(())
+}
+
+struct SliceWriter<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl SliceWriter<'_> {
+    fn put(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        let dst = self
+            .out
+            .get_mut(self.at..self.at + bytes.len())
+            .ok_or(crate::Error::Internal("frame buffer size"))?;
+        dst.copy_from_slice(bytes);
+        self.at += bytes.len();
+        Ok(())
+    }
+}
+
+/// Encrypts one frame and appends its serialization to `out`.
 pub(crate) fn seal_frame(
     aead: &Aead,
     message_id: &[u8],
@@ -44,28 +136,21 @@ pub(crate) fn seal_frame(
     plaintext: &[u8],
     out: &mut Vec<u8>,
 ) -> crate::Result<()> {
-    let iv = frame_iv(sequence);
-    let content = if is_final {
-        FINAL_FRAME_STRING
+    let size = if is_final {
+        final_frame_size(plaintext.len())
     } else {
-        FRAME_STRING
+        regular_frame_size(plaintext.len())
     };
-    let aad = body_aad(message_id, content, sequence, plaintext.len() as u64);
-    if is_final {
-        out.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
-    }
-    out.extend_from_slice(&sequence.to_be_bytes());
-    out.extend_from_slice(&iv);
-    if is_final {
-        let len = u32::try_from(plaintext.len())
-            .map_err(|_| crate::Error::Internal("final frame longer than u32"))?;
-        out.extend_from_slice(&len.to_be_bytes());
-    }
     let start = out.len();
-    out.extend_from_slice(plaintext);
-    let tag = aead.seal(&iv, &aad, out.get_mut(start..).unwrap_or_default())?;
-    out.extend_from_slice(&tag);
-    Ok(())
+    out.resize(start + size, 0);
+    seal_frame_into(
+        aead,
+        message_id,
+        sequence,
+        is_final,
+        plaintext,
+        out.get_mut(start..).unwrap_or_default(),
+    )
 }
 
 /// One serialized frame (or the non-framed block), borrowed from the input.
@@ -79,6 +164,35 @@ pub(crate) struct RawFrame<'a> {
 }
 
 impl RawFrame<'_> {
+    /// Verifies and decrypts this frame into `out` (exactly the ciphertext's length). On
+    /// failure `out` holds no plaintext: it is zeroed.
+    pub(crate) fn open_into(
+        &self,
+        aead: &Aead,
+        message_id: &[u8],
+        content: &[u8],
+        out: &mut [u8],
+    ) -> crate::Result<()> {
+        let aad = BodyAad::new(
+            message_id,
+            content,
+            self.sequence,
+            self.ciphertext.len() as u64,
+        );
+        if out.len() != self.ciphertext.len() {
+            return Err(crate::Error::Internal("frame buffer size"));
+        }
+        out.copy_from_slice(self.ciphertext);
+        if aead.open(self.iv, aad.as_bytes(), out, self.tag) {
+            Ok(())
+        } else {
+            out.fill(0);
+            Err(crate::Error::FrameAuthentication {
+                sequence: self.sequence,
+            })
+        }
+    }
+
     /// Verifies and decrypts this frame, appending the plaintext to `out` only if the tag verifies.
     pub(crate) fn open(
         &self,
@@ -87,23 +201,18 @@ impl RawFrame<'_> {
         content: &[u8],
         out: &mut Vec<u8>,
     ) -> crate::Result<()> {
-        let aad = body_aad(
+        let start = out.len();
+        out.resize(start + self.ciphertext.len(), 0);
+        let res = self.open_into(
+            aead,
             message_id,
             content,
-            self.sequence,
-            self.ciphertext.len() as u64,
+            out.get_mut(start..).unwrap_or_default(),
         );
-        let start = out.len();
-        out.extend_from_slice(self.ciphertext);
-        let buf = out.get_mut(start..).unwrap_or_default();
-        if aead.open(self.iv, &aad, buf, self.tag) {
-            Ok(())
-        } else {
+        if res.is_err() {
             out.truncate(start);
-            Err(crate::Error::FrameAuthentication {
-                sequence: self.sequence,
-            })
         }
+        res
     }
 }
 
@@ -174,12 +283,16 @@ pub(crate) fn seal_non_framed(
     out: &mut Vec<u8>,
 ) -> crate::Result<()> {
     let iv = frame_iv(1);
-    let aad = body_aad(message_id, SINGLE_BLOCK_STRING, 1, plaintext.len() as u64);
+    let aad = BodyAad::new(message_id, SINGLE_BLOCK_STRING, 1, plaintext.len() as u64);
     out.extend_from_slice(&iv);
     out.extend_from_slice(&(plaintext.len() as u64).to_be_bytes());
     let start = out.len();
     out.extend_from_slice(plaintext);
-    let tag = aead.seal(&iv, &aad, out.get_mut(start..).unwrap_or_default())?;
+    let tag = aead.seal(
+        &iv,
+        aad.as_bytes(),
+        out.get_mut(start..).unwrap_or_default(),
+    )?;
     out.extend_from_slice(&tag);
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use zeroize::Zeroizing;
 
+use super::parallel;
 use crate::client::{Client, PreparedDecrypt, Source};
 use crate::crypto::signature::MessageHasher;
 use crate::error::FormatError;
@@ -276,6 +277,13 @@ impl Decryptor {
             let start = r.position();
             match &mut self.state {
                 State::Body(body) => {
+                    if let Some(end) =
+                        body.open_parallel_run(input, start, out, self.client.threads())?
+                    {
+                        r = Reader::new(input);
+                        r.take(end, "body")?;
+                        continue;
+                    }
                     let frame = match body.prepared.header.content_type {
                         ContentType::NonFramed => body::parse_non_framed(&mut r),
                         ContentType::Framed { frame_length } => {
@@ -359,6 +367,75 @@ impl Decryptor {
 }
 
 impl Body {
+    /// Opens a long run of complete regular frames starting at `input[start..]` on several
+    /// threads. Returns where the run ended, or `None` when there is no run worth it.
+    fn open_parallel_run(
+        &mut self,
+        input: &[u8],
+        start: usize,
+        out: &mut Vec<u8>,
+        threads: usize,
+    ) -> crate::Result<Option<usize>> {
+        let ContentType::Framed { frame_length } = self.prepared.header.content_type else {
+            return Ok(None);
+        };
+        let frame_len = usize::try_from(frame_length.get()).unwrap_or(usize::MAX);
+        let rest = input.get(start..).unwrap_or_default();
+        let possible = rest.len() / body::regular_frame_size(frame_len);
+        if !parallel::worth_it(possible, frame_len, threads) {
+            return Ok(None);
+        }
+        let mut r = Reader::new(rest);
+        let mut frames = Vec::with_capacity(possible);
+        loop {
+            let mut attempt = r.clone();
+            match body::parse_frame(&mut attempt, frame_length.get()) {
+                Ok(frame) if !frame.is_final => {
+                    let expected = self
+                        .expected_sequence
+                        .checked_add(u32::try_from(frames.len()).unwrap_or(u32::MAX));
+                    if Some(frame.sequence) != expected {
+                        return Err(
+                            FormatError::Invalid("frame.sequence_number (out of order)").into()
+                        );
+                    }
+                    frames.push(frame);
+                    r = attempt;
+                }
+                _ => break,
+            }
+        }
+        if !parallel::worth_it(frames.len(), frame_len, threads) {
+            return Ok(None);
+        }
+        let before = out.len();
+        out.resize(before + frames.len() * frame_len, 0);
+        let dst = out.get_mut(before..).unwrap_or_default();
+        let header = &self.prepared.header;
+        if let Err(e) = parallel::open_regular_frames(
+            &self.prepared.aead,
+            &header.message_id,
+            &frames,
+            frame_len,
+            dst,
+            threads,
+        ) {
+            dst.fill(0);
+            out.truncate(before);
+            return Err(e);
+        }
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(rest.get(..r.position()).unwrap_or_default());
+        }
+        let count = u32::try_from(frames.len())
+            .map_err(|_| FormatError::Invalid("frame.sequence_number (overflow)"))?;
+        self.expected_sequence = self
+            .expected_sequence
+            .checked_add(count)
+            .ok_or(FormatError::Invalid("frame.sequence_number (overflow)"))?;
+        Ok(Some(start + r.position()))
+    }
+
     fn open(&mut self, frame: &RawFrame<'_>, out: &mut Vec<u8>) -> crate::Result<()> {
         let header = &self.prepared.header;
         let content = match header.content_type {

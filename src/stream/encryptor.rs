@@ -2,6 +2,7 @@
 
 use zeroize::Zeroizing;
 
+use super::parallel;
 use crate::client::{Client, PreparedEncrypt, Source};
 use crate::crypto::signature::MessageHasher;
 use crate::format::body;
@@ -35,6 +36,7 @@ pub struct Encryptor {
     pending: Zeroizing<Vec<u8>>,
     sequence: u32,
     hasher: Option<MessageHasher>,
+    threads: usize,
 }
 
 impl Encryptor {
@@ -109,6 +111,7 @@ impl Encryptor {
             pending: Zeroizing::new(Vec::new()),
             sequence: 1,
             hasher,
+            threads: client.threads(),
         })
     }
 
@@ -165,7 +168,37 @@ impl Encryptor {
             self.pending = pending;
             self.pending.clear();
         }
-        // Seal whole frames straight from the input while more input follows them.
+        // Seal whole frames straight from the input while more input follows them; a long
+        // run is spread over threads.
+        let run = input.len().saturating_sub(1) / self.frame_len;
+        if parallel::worth_it(run, self.frame_len, self.threads) {
+            let (frames, rest) = input.split_at(run * self.frame_len);
+            let last = u32::try_from(run)
+                .ok()
+                .and_then(|n| self.sequence.checked_add(n))
+                .filter(|s| *s != body::FINAL_FRAME_MARKER)
+                .ok_or(Error::LimitExceeded(
+                    "plaintext needs more than 2^32 - 1 frames",
+                ))?;
+            let start = out.len();
+            out.resize(start + run * body::regular_frame_size(self.frame_len), 0);
+            let dst = out.get_mut(start..).unwrap_or_default();
+            let header = &self.prepared.header;
+            parallel::seal_regular_frames(
+                &self.prepared.aead,
+                &header.message_id,
+                self.sequence,
+                frames,
+                self.frame_len,
+                dst,
+                self.threads,
+            )?;
+            if let Some(h) = self.hasher.as_mut() {
+                h.update(out.get(start..).unwrap_or_default());
+            }
+            self.sequence = last;
+            input = rest;
+        }
         while input.len() > self.frame_len {
             let (frame, rest) = input.split_at(self.frame_len);
             self.seal(frame, false, out)?;

@@ -7,6 +7,7 @@
 mod decryptor;
 mod encryptor;
 pub mod io;
+mod parallel;
 
 pub use decryptor::Decryptor;
 pub use encryptor::Encryptor;
