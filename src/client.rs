@@ -159,7 +159,7 @@ impl ClientBuilder {
 /// assert_eq!((plaintext.as_slice(), header.suite().id), (&b"hi"[..], 0x0578));
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Decrypted {
     /// The plaintext.
@@ -168,6 +168,16 @@ pub struct Decrypted {
     pub header: Header,
     /// The full encryption context: the stored one plus reproduced keys that were not stored.
     pub encryption_context: EncryptionContext,
+}
+
+impl std::fmt::Debug for Decrypted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decrypted")
+            .field("plaintext_len", &self.plaintext.len())
+            .field("header", &self.header)
+            .field("encryption_context", &self.encryption_context)
+            .finish()
+    }
 }
 
 /// Where materials come from: a keyring (through the default CMM) or a CMM.

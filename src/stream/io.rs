@@ -4,7 +4,10 @@
 //! `UnexpectedEof` for a truncated message) whose inner error is the [`crate::Error`]; get it
 //! back with `err.into_inner()` and `downcast`.
 
+use std::fmt;
 use std::io::{self, Read, Write};
+
+use zeroize::Zeroizing;
 
 use super::{Decryptor, Encryptor};
 use crate::blocking::block_on;
@@ -35,7 +38,6 @@ fn to_io(e: Error) -> io::Error {
 /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"streamed");
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 pub struct EncryptingWriter<W: Write> {
     encryptor: Encryptor,
     inner: W,
@@ -124,13 +126,33 @@ const READ_CHUNK: usize = 64 * 1024;
 /// assert_eq!(plaintext, b"streamed");
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 pub struct DecryptingReader<R: Read> {
     decryptor: Option<Decryptor>,
     inner: R,
     input: Vec<u8>,
-    out: Vec<u8>,
+    /// Released plaintext not yet read by the caller.
+    out: Zeroizing<Vec<u8>>,
     out_pos: usize,
+}
+
+impl<W: Write> fmt::Debug for EncryptingWriter<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptingWriter")
+            .field("encryptor", &self.encryptor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Read> fmt::Debug for DecryptingReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecryptingReader")
+            .field("decryptor", &self.decryptor)
+            .field(
+                "buffered_plaintext_len",
+                &self.out.len().saturating_sub(self.out_pos),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl<R: Read> DecryptingReader<R> {
@@ -182,7 +204,7 @@ impl<R: Read> DecryptingReader<R> {
             decryptor: Some(decryptor),
             inner,
             input: vec![0u8; READ_CHUNK],
-            out,
+            out: Zeroizing::new(out),
             out_pos: 0,
         })
     }
