@@ -16,7 +16,7 @@ use crate::keyring::Keyring;
 use crate::materials::{
     DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
-use crate::policy::CommitmentPolicy;
+use crate::policy::{CommitmentPolicy, Limits};
 use crate::stream::{Decryptor, Encryptor};
 use crate::suite::{AlgorithmSuite, Kdf, IV_LEN, TAG_LEN};
 use crate::Error;
@@ -29,7 +29,7 @@ struct Config {
     commitment_policy: CommitmentPolicy,
     suite: Option<&'static AlgorithmSuite>,
     frame_length: NonZeroU32,
-    max_encrypted_data_keys: Option<u16>,
+    limits: Limits,
     unsigned_only: bool,
     legacy_net_v4_0_0_retry: bool,
     threads: usize,
@@ -41,7 +41,7 @@ impl Default for Config {
             commitment_policy: CommitmentPolicy::default(),
             suite: None,
             frame_length: NonZeroU32::MIN.saturating_add(DEFAULT_FRAME_LENGTH - 1),
-            max_encrypted_data_keys: None,
+            limits: Limits::default(),
             unsigned_only: false,
             legacy_net_v4_0_0_retry: true,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
@@ -107,7 +107,22 @@ impl ClientBuilder {
     /// The most encrypted data keys a message may hold, on encrypt and decrypt (default: no limit).
     /// A message with more is refused as soon as its count is read.
     pub fn max_encrypted_data_keys(mut self, limit: u16) -> Self {
-        self.config.max_encrypted_data_keys = Some(limit);
+        self.config.limits.max_encrypted_data_keys = Some(limit);
+        self
+    }
+
+    /// The most bytes a header may take on decrypt (default 1 MiB,
+    /// [`crate::DEFAULT_MAX_HEADER_LENGTH`]). A header that declares more fails as soon as the
+    /// declared length is read, before it is buffered.
+    pub fn max_header_length(mut self, limit: usize) -> Self {
+        self.config.limits.max_header_length = limit;
+        self
+    }
+
+    /// The most bytes the serialized encryption context may take on decrypt (default: the
+    /// format's 65535).
+    pub fn max_encryption_context_length(mut self, limit: usize) -> Self {
+        self.config.limits.max_encryption_context_length = limit;
         self
     }
 
@@ -229,8 +244,8 @@ impl Client {
         ClientBuilder::default()
     }
 
-    pub(crate) fn max_encrypted_data_keys(&self) -> Option<u16> {
-        self.config.max_encrypted_data_keys
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.config.limits
     }
 
     pub(crate) fn threads(&self) -> usize {
@@ -362,7 +377,7 @@ impl Client {
         let config = &self.config;
         let suite = materials.suite;
         config.commitment_policy.check_encrypt(suite)?;
-        if let Some(limit) = config.max_encrypted_data_keys {
+        if let Some(limit) = config.limits.max_encrypted_data_keys {
             if materials.encrypted_data_keys.len() > usize::from(limit) {
                 return Err(Error::TooManyEncryptedDataKeys { limit });
             }
@@ -590,7 +605,13 @@ pub(crate) struct PreparedDecrypt {
 /// ```
 pub fn parse_header(message: &[u8]) -> crate::Result<UnauthenticatedHeader> {
     let mut r = Reader::new(message);
-    let header = Header::parse(&mut r, None)?;
+    let header = Header::parse(
+        &mut r,
+        &Limits {
+            max_header_length: usize::MAX,
+            ..Limits::default()
+        },
+    )?;
     Ok(UnauthenticatedHeader {
         header,
         header_len: r.position(),

@@ -41,7 +41,7 @@ pub use keyring::{BoxFuture, Keyring};
 pub use materials::{
     DataKey, DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
-pub use policy::CommitmentPolicy;
+pub use policy::{CommitmentPolicy, DEFAULT_MAX_HEADER_LENGTH};
 pub use suite::AlgorithmSuite;
 
 /// The crate version.

@@ -89,3 +89,28 @@ impl CommitmentPolicy {
         }
     }
 }
+
+/// Resource limits applied while reading a header, so a hostile message cannot make the
+/// decryptor buffer or allocate what it merely declares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// Most encrypted data keys a message may hold (`None`: the format's 65535).
+    pub(crate) max_encrypted_data_keys: Option<u16>,
+    /// Most bytes a header may take (default 1 MiB).
+    pub(crate) max_header_length: usize,
+    /// Most bytes the serialized encryption context may take (default: the format's 65535).
+    pub(crate) max_encryption_context_length: usize,
+}
+
+/// The default header size limit: 1 MiB, room for thousands of encrypted data keys.
+pub const DEFAULT_MAX_HEADER_LENGTH: usize = 1 << 20;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_encrypted_data_keys: None,
+            max_header_length: DEFAULT_MAX_HEADER_LENGTH,
+            max_encryption_context_length: usize::from(u16::MAX),
+        }
+    }
+}

@@ -7,6 +7,7 @@ use std::num::NonZeroU32;
 use super::codec::{put_u16_prefixed, Reader};
 use super::context::{self, EncryptionContext};
 use crate::error::FormatError;
+use crate::policy::Limits;
 use crate::suite::{AlgorithmSuite, MessageFormatVersion, COMMITMENT_LEN, IV_LEN, TAG_LEN};
 
 const V1_TYPE_CUSTOMER_AED: u8 = 0x80;
@@ -120,7 +121,7 @@ impl Header {
     }
 
     /// Parses a header from the front of `r`, leaving `r` at the first body byte.
-    pub(crate) fn parse(r: &mut Reader<'_>, max_edks: Option<u16>) -> crate::Result<Self> {
+    pub(crate) fn parse(r: &mut Reader<'_>, limits: &Limits) -> crate::Result<Self> {
         let start = r.position();
         let version = r.u8("header.version")?;
         let format = match version {
@@ -141,7 +142,11 @@ impl Header {
         let message_id = r
             .take(suite.message_id_len(), "header.message_id")?
             .to_vec();
-        let aad = r.u16_prefixed("header.aad")?;
+        let aad_len = usize::from(r.u16("header.aad_length")?);
+        if aad_len > limits.max_encryption_context_length {
+            return Err(FormatError::Oversized("header.aad (encryption context)").into());
+        }
+        let aad = bounded_take(r, start, aad_len, limits, "header.aad")?;
         let encryption_context = context::parse(aad).map_err(|e| match e {
             FormatError::Truncated(field) => FormatError::Invalid(field),
             other => other,
@@ -151,7 +156,7 @@ impl Header {
         if edk_count == 0 {
             return Err(FormatError::Invalid("header.edk_count (zero)").into());
         }
-        if let Some(limit) = max_edks {
+        if let Some(limit) = limits.max_encrypted_data_keys {
             if edk_count > limit {
                 return Err(crate::Error::TooManyEncryptedDataKeys { limit });
             }
@@ -159,12 +164,12 @@ impl Header {
         // Each EDK takes at least 6 bytes, so the input bounds what we allocate.
         let mut encrypted_data_keys = Vec::with_capacity(usize::from(edk_count).min(r.left() / 6));
         for _ in 0..edk_count {
-            let provider_id = r.u16_prefixed("edk.provider_id")?;
+            let provider_id = bounded_prefixed(r, start, limits, "edk.provider_id")?;
             let provider_id = std::str::from_utf8(provider_id)
                 .map_err(|_| FormatError::Invalid("edk.provider_id (not UTF-8)"))?
                 .to_owned();
-            let provider_info = r.u16_prefixed("edk.provider_info")?.to_vec();
-            let ciphertext = r.u16_prefixed("edk.ciphertext")?.to_vec();
+            let provider_info = bounded_prefixed(r, start, limits, "edk.provider_info")?.to_vec();
+            let ciphertext = bounded_prefixed(r, start, limits, "edk.ciphertext")?.to_vec();
             encrypted_data_keys.push(EncryptedDataKey {
                 provider_id,
                 provider_info,
@@ -303,6 +308,32 @@ impl Header {
             auth_tag: [0u8; TAG_LEN],
         })
     }
+}
+
+/// Takes `len` bytes unless the header would then exceed its size limit.
+fn bounded_take<'a>(
+    r: &mut Reader<'a>,
+    start: usize,
+    len: usize,
+    limits: &Limits,
+    field: &'static str,
+) -> crate::Result<&'a [u8]> {
+    let header_len = r.position().saturating_sub(start).saturating_add(len);
+    if header_len > limits.max_header_length {
+        return Err(FormatError::Oversized("header").into());
+    }
+    Ok(r.take(len, field)?)
+}
+
+/// Reads a u16 length and that many bytes, within the header size limit.
+fn bounded_prefixed<'a>(
+    r: &mut Reader<'a>,
+    start: usize,
+    limits: &Limits,
+    field: &'static str,
+) -> crate::Result<&'a [u8]> {
+    let len = usize::from(r.u16(field)?);
+    bounded_take(r, start, len, limits, field)
 }
 
 /// A header read without any key: nothing in it has been authenticated.

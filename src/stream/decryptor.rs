@@ -167,10 +167,10 @@ impl Decryptor {
     }
 
     fn push_header(&mut self, input: &[u8]) -> crate::Result<usize> {
-        let max_edks = self.client.max_encrypted_data_keys();
+        let limits = *self.client.limits();
         let parse = |bytes: &[u8]| {
             let mut r = Reader::new(bytes);
-            match Header::parse(&mut r, max_edks) {
+            match Header::parse(&mut r, &limits) {
                 Ok(header) => Ok(Some((header, r.position()))),
                 Err(Error::Malformed(FormatError::Truncated(_))) => Ok(None),
                 Err(e) => Err(e),
