@@ -127,7 +127,8 @@ impl SliceWriter<'_> {
     }
 }
 
-/// Encrypts one frame and appends its serialization to `out`.
+/// Encrypts one frame and appends its serialization to `out` (the plaintext is copied once,
+/// then encrypted in place).
 pub(crate) fn seal_frame(
     aead: &Aead,
     message_id: &[u8],
@@ -136,21 +137,33 @@ pub(crate) fn seal_frame(
     plaintext: &[u8],
     out: &mut Vec<u8>,
 ) -> crate::Result<()> {
-    let size = if is_final {
-        final_frame_size(plaintext.len())
+    let iv = frame_iv(sequence);
+    let content = if is_final {
+        FINAL_FRAME_STRING
     } else {
-        regular_frame_size(plaintext.len())
+        FRAME_STRING
     };
+    let aad = BodyAad::new(message_id, content, sequence, plaintext.len() as u64);
+    let len = u32::try_from(plaintext.len())
+        .map_err(|_| crate::Error::Internal("frame longer than u32"))?;
+    out.reserve(final_frame_size(plaintext.len()));
+    if is_final {
+        out.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
+    }
+    out.extend_from_slice(&sequence.to_be_bytes());
+    out.extend_from_slice(&iv);
+    if is_final {
+        out.extend_from_slice(&len.to_be_bytes());
+    }
     let start = out.len();
-    out.resize(start + size, 0);
-    seal_frame_into(
-        aead,
-        message_id,
-        sequence,
-        is_final,
-        plaintext,
+    out.extend_from_slice(plaintext);
+    let tag = aead.seal(
+        &iv,
+        aad.as_bytes(),
         out.get_mut(start..).unwrap_or_default(),
-    )
+    )?;
+    out.extend_from_slice(&tag);
+    Ok(())
 }
 
 /// One serialized frame (or the non-framed block), borrowed from the input.
@@ -201,18 +214,24 @@ impl RawFrame<'_> {
         content: &[u8],
         out: &mut Vec<u8>,
     ) -> crate::Result<()> {
-        let start = out.len();
-        out.resize(start + self.ciphertext.len(), 0);
-        let res = self.open_into(
-            aead,
+        let aad = BodyAad::new(
             message_id,
             content,
-            out.get_mut(start..).unwrap_or_default(),
+            self.sequence,
+            self.ciphertext.len() as u64,
         );
-        if res.is_err() {
+        let start = out.len();
+        out.extend_from_slice(self.ciphertext);
+        let buf = out.get_mut(start..).unwrap_or_default();
+        if aead.open(self.iv, aad.as_bytes(), buf, self.tag) {
+            Ok(())
+        } else {
+            buf.fill(0);
             out.truncate(start);
+            Err(crate::Error::FrameAuthentication {
+                sequence: self.sequence,
+            })
         }
-        res
     }
 }
 
