@@ -1,4 +1,189 @@
-//! Test-vector runner for esdk.
-fn main() {
-    println!("esdk {}", esdk::VERSION);
+//! Command-line runner for the AWS Encryption SDK test vectors.
+//!
+//! ```text
+//! esdk-test-vectors decrypt --manifest PATH [options]
+//! esdk-test-vectors decrypt --fixtures DIR [options]
+//! esdk-test-vectors known-answer (--commitment FILE | --decrypt-oracle FILE) [options]
+//! ```
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use esdk_test_vectors::known_answer;
+use esdk_test_vectors::{run_fixtures, run_manifest, Report, RunOptions};
+
+const USAGE: &str = "\
+usage:
+  esdk-test-vectors decrypt --manifest PATH [options]
+      PATH: a decrypt manifest (manifest.json, decrypt-manifest.json, decrypt_message.json,
+      ciphertext.manifest), a folder holding one, or a .zip of vectors (read in place)
+  esdk-test-vectors decrypt --fixtures DIR [options]
+      the non-framed fixtures (*.bin message + *plaintext*.bin), raw AES key aes-256
+  esdk-test-vectors known-answer --commitment FILE [options]
+  esdk-test-vectors known-answer --decrypt-oracle FILE [options]
+
+options:
+  --filter TEXT         run only tests whose id contains TEXT
+  --verbose             also print PASS lines
+  --strict-net-4-0-0    refuse ESDK-.NET 4.0.0 messages (legacy_net_v4_0_0_retry(false)); the
+                        invalid-Net-4.0.0 set is then expected to fail
+  --no-streaming        decrypt one-shot only (by default also through the streaming decryptor)
+  --chunk-size N        streaming decryption reads N bytes at a time (default 997)
+  --jobs N              threads (default: the number of CPUs)
+
+Prints FAIL/SKIP lines, then `N passed, M failed, K skipped`. Exit status: 0 when nothing
+failed, 1 when a test failed, 2 for usage or manifest errors.";
+
+#[derive(Debug)]
+enum Target {
+    Manifest(PathBuf),
+    Fixtures(PathBuf),
+    Commitment(PathBuf),
+    DecryptOracle(PathBuf),
+}
+
+#[derive(Debug)]
+struct Args {
+    target: Target,
+    options: RunOptions,
+    verbose: bool,
+}
+
+fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
+    let mut iter = args.iter();
+    let command = match iter.next() {
+        None => return Err("no command given".to_owned()),
+        Some(c) if c == "-h" || c == "--help" || c == "help" => return Ok(None),
+        Some(c) => c.as_str(),
+    };
+    if command != "decrypt" && command != "known-answer" {
+        return Err(format!("unknown command {command:?}"));
+    }
+    let mut target = None;
+    let mut options = RunOptions {
+        jobs: std::thread::available_parallelism().map_or(1, usize::from),
+        ..RunOptions::default()
+    };
+    let mut verbose = false;
+    while let Some(arg) = iter.next() {
+        let mut value = |name: &str| {
+            iter.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        let new_target = match (command, arg.as_str()) {
+            ("decrypt", "--manifest") => Some(Target::Manifest(value(arg)?.into())),
+            ("decrypt", "--fixtures") => Some(Target::Fixtures(value(arg)?.into())),
+            ("known-answer", "--commitment") => Some(Target::Commitment(value(arg)?.into())),
+            ("known-answer", "--decrypt-oracle") => Some(Target::DecryptOracle(value(arg)?.into())),
+            (_, "--filter") => {
+                options.filter = Some(value(arg)?);
+                None
+            }
+            (_, "--jobs") => {
+                let v = value(arg)?;
+                options.jobs = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|j| *j > 0)
+                    .ok_or_else(|| format!("--jobs needs a positive number, not {v:?}"))?;
+                None
+            }
+            (_, "--verbose" | "-v") => {
+                verbose = true;
+                None
+            }
+            ("decrypt", "--strict-net-4-0-0") => {
+                options.strict_net_4_0_0 = true;
+                None
+            }
+            ("decrypt", "--chunk-size") => {
+                let v = value(arg)?;
+                options.stream_chunk =
+                    v.parse::<usize>().ok().filter(|c| *c > 0).ok_or_else(|| {
+                        format!("--chunk-size needs a positive number, not {v:?}")
+                    })?;
+                None
+            }
+            ("decrypt", "--no-streaming") => {
+                options.streaming = false;
+                None
+            }
+            (_, "-h" | "--help") => return Ok(None),
+            (_, other) => return Err(format!("unknown option {other:?} for {command}")),
+        };
+        if let Some(t) = new_target {
+            if target.is_some() {
+                return Err(
+                    "give one --manifest, --fixtures, --commitment or --decrypt-oracle".to_owned(),
+                );
+            }
+            target = Some(t);
+        }
+    }
+    let target = target.ok_or_else(|| match command {
+        "decrypt" => "decrypt needs --manifest PATH or --fixtures DIR".to_owned(),
+        _ => "known-answer needs --commitment FILE or --decrypt-oracle FILE".to_owned(),
+    })?;
+    Ok(Some(Args {
+        target,
+        options,
+        verbose,
+    }))
+}
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse_args(&raw) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = match &args.target {
+        Target::Manifest(path) => run_manifest(path, &args.options),
+        Target::Fixtures(dir) => run_fixtures(dir, &args.options),
+        Target::Commitment(file) => {
+            known_answer::run_commitment_vectors(file, args.options.jobs).map(|(r, _)| r)
+        }
+        Target::DecryptOracle(file) => {
+            known_answer::run_decrypt_oracle_vectors(file, args.options.jobs)
+        }
+    };
+    let report: Report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = filter_report(report, args.options.filter.as_deref());
+    let mut out = std::io::stdout().lock();
+    let written = report
+        .write_lines(&mut out, args.verbose)
+        .and_then(|()| writeln!(out, "{}", report.summary()))
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        eprintln!("error: writing the report: {e}");
+        return ExitCode::from(2);
+    }
+    if report.failed() > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Applies `--filter` to reports whose runner does not filter by itself (known answers).
+fn filter_report(mut report: Report, filter: Option<&str>) -> Report {
+    if let Some(f) = filter {
+        report.results.retain(|r| r.id.contains(f));
+    }
+    report
 }

@@ -1,0 +1,33 @@
+//! Runs the public AWS Encryption SDK test vectors against `esdk`.
+//!
+//! The library part of the `esdk-test-vectors` binary, so integration tests can call the
+//! runner directly:
+//!
+//! - [`manifest`]: awses-decrypt manifests v1–v5 and the legacy python-1.3.0
+//!   `ciphertext.manifest`;
+//! - [`keys`]: keys manifests v1–v3 (with the MPL extensions) and key descriptions, turned
+//!   into esdk keyrings and materials managers;
+//! - [`run`]: decrypting every test and reporting `PASS`/`FAIL`/`SKIP`;
+//! - [`known_answer`]: the known-answer JSON files that give the plaintext data key;
+//! - [`source`]: reading vectors from a folder or, in place, from a `.zip`.
+//!
+//! ```no_run
+//! let options = esdk_test_vectors::RunOptions::default();
+//! let report = esdk_test_vectors::run_manifest(
+//!     std::path::Path::new("shared/test-vectors/awses-decrypt/dafny-4.1.0"),
+//!     &options,
+//! )?;
+//! println!("{}", report.summary());
+//! # Ok::<(), esdk_test_vectors::VectorError>(())
+//! ```
+
+pub mod error;
+pub mod json;
+pub mod keys;
+pub mod known_answer;
+pub mod manifest;
+pub mod run;
+pub mod source;
+
+pub use error::{Result, VectorError};
+pub use run::{run_fixtures, run_manifest, Outcome, Report, RunOptions, TestResult};
