@@ -19,7 +19,9 @@ struct Generated {
 
 impl Read for Generated {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         for (i, b) in buf[..n].iter_mut().enumerate() {
             *b = (i % 251) as u8;
         }
@@ -43,7 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let context = EncryptionContext::from([("file".to_owned(), input.clone())]);
 
     let mut source: Box<dyn Read> = match input.strip_prefix("gen:") {
-        Some(mib) => Box::new(Generated { left: mib.parse::<u64>()? << 20 }),
+        Some(mib) => Box::new(Generated {
+            left: mib.parse::<u64>()? << 20,
+        }),
         None => Box::new(BufReader::new(File::open(input)?)),
     };
     let out = BufWriter::new(File::create(encrypted)?);

@@ -14,7 +14,7 @@ use crate::blocking::block_on;
 use crate::error::FormatError;
 use crate::{Client, EncryptionContext, Error, Keyring};
 
-fn to_io(e: Error) -> io::Error {
+pub(crate) fn to_io(e: Error) -> io::Error {
     match e {
         Error::Io(e) => e,
         Error::Malformed(FormatError::Truncated(_)) => {

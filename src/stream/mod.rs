@@ -8,6 +8,8 @@ mod decryptor;
 mod encryptor;
 pub mod io;
 mod parallel;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use decryptor::Decryptor;
 pub use encryptor::Encryptor;

@@ -1,0 +1,292 @@
+//! `tokio::io` adapters over the sans-I/O [`Encryptor`] and [`Decryptor`] (feature `tokio`).
+//!
+//! The same contract as [`super::io`]: errors reach callers as `io::Error`s wrapping
+//! [`crate::Error`], and a reader reports end-of-stream only after the whole message verified.
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use zeroize::Zeroizing;
+
+use super::io::to_io;
+use super::{Decryptor, Encryptor};
+use crate::error::FormatError;
+use crate::{Client, EncryptionContext, Error, Keyring};
+
+/// Encrypts everything written to it into `inner`. Call `shutdown()` (from
+/// `tokio::io::AsyncWriteExt`) at the end: it writes the final frame and footer.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use tokio::io::AsyncWriteExt;
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let mut writer = esdk::stream::tokio::AsyncEncryptingWriter::new(&client, &keyring, &Default::default(), Vec::new()).await?;
+/// writer.write_all(b"async").await?;
+/// writer.shutdown().await?;
+/// let message = writer.into_inner();
+/// assert_eq!(client.decrypt(&keyring, &message).await?.plaintext, b"async");
+/// # Ok(()) }
+/// ```
+pub struct AsyncEncryptingWriter<W> {
+    encryptor: Option<Encryptor>,
+    inner: W,
+    out: Vec<u8>,
+    out_pos: usize,
+}
+
+impl<W> fmt::Debug for AsyncEncryptingWriter<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncEncryptingWriter")
+            .field("encryptor", &self.encryptor)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
+    /// Gets materials from `keyring`; the header is written with the first write or flush.
+    ///
+    /// # Errors
+    /// As [`Client::encrypt`].
+    pub async fn new(
+        client: &Client,
+        keyring: &dyn Keyring,
+        encryption_context: &EncryptionContext,
+        inner: W,
+    ) -> crate::Result<Self> {
+        let mut out = Vec::new();
+        let encryptor = Encryptor::new(client, keyring, encryption_context, &mut out).await?;
+        Ok(Self {
+            encryptor: Some(encryptor),
+            inner,
+            out,
+            out_pos: 0,
+        })
+    }
+
+    /// The inner writer (after `shutdown`, it holds the whole message).
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.out_pos < self.out.len() {
+            let pending = self.out.get(self.out_pos..).unwrap_or_default();
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, pending))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.out_pos += n;
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        ready!(this.poll_drain(cx))?;
+        let encryptor = this
+            .encryptor
+            .as_mut()
+            .ok_or_else(|| to_io(Error::ApiMisuse("write after shutdown")))?;
+        encryptor.push(buf, &mut this.out).map_err(to_io)?;
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        ready!(this.poll_drain(cx))?;
+        if let Some(encryptor) = this.encryptor.take() {
+            encryptor.finish(&mut this.out).map_err(to_io)?;
+            ready!(this.poll_drain(cx))?;
+        }
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Decrypts the message read from `inner`. A read returns 0 bytes only after the whole
+/// message, including a signed message's footer, verified.
+///
+/// # Security
+/// As [`super::io::DecryptingReader`]: for signed suites, plaintext of regular frames arrives
+/// before the signature is checked; act on it only after end-of-stream.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use tokio::io::AsyncReadExt;
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let message = client.encrypt(&keyring, b"async", &Default::default()).await?;
+/// let mut reader = esdk::stream::tokio::AsyncDecryptingReader::new(&client, &keyring, message.as_slice()).await?;
+/// let mut plaintext = Vec::new();
+/// reader.read_to_end(&mut plaintext).await?;
+/// assert_eq!(plaintext, b"async");
+/// # Ok(()) }
+/// ```
+pub struct AsyncDecryptingReader<R> {
+    decryptor: Option<Decryptor>,
+    inner: R,
+    input: Vec<u8>,
+    out: Zeroizing<Vec<u8>>,
+    out_pos: usize,
+}
+
+impl<R> fmt::Debug for AsyncDecryptingReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncDecryptingReader")
+            .field("decryptor", &self.decryptor)
+            .field(
+                "buffered_plaintext_len",
+                &self.out.len().saturating_sub(self.out_pos),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
+    /// Reads and authenticates the header of the message in `inner` with `keyring`.
+    ///
+    /// # Errors
+    /// As [`Client::decrypt`], and I/O errors of `inner`.
+    pub async fn new(client: &Client, keyring: &dyn Keyring, mut inner: R) -> crate::Result<Self> {
+        let mut decryptor = Decryptor::new(client);
+        let mut out = Vec::new();
+        let mut chunk = vec![0u8; 4096];
+        let rest = loop {
+            let n = inner.read(&mut chunk).await?;
+            if n == 0 {
+                return Err(FormatError::Truncated("header").into());
+            }
+            let data = chunk.get(..n).unwrap_or_default();
+            let used = decryptor.push(data, &mut out)?;
+            if decryptor.header().is_some() {
+                break data.get(used..).unwrap_or_default().to_vec();
+            }
+        };
+        decryptor.authenticate(keyring).await?;
+        decryptor.push(&rest, &mut out)?;
+        Ok(Self {
+            decryptor: Some(decryptor),
+            inner,
+            input: vec![0u8; READ_CHUNK],
+            out: Zeroizing::new(out),
+            out_pos: 0,
+        })
+    }
+
+    /// The authenticated header.
+    pub fn header(&self) -> Option<&crate::Header> {
+        self.decryptor.as_ref().and_then(Decryptor::header)
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for AsyncDecryptingReader<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        loop {
+            if this.out_pos < this.out.len() {
+                let available = this.out.get(this.out_pos..).unwrap_or_default();
+                let n = available.len().min(buf.remaining());
+                buf.put_slice(available.get(..n).unwrap_or_default());
+                this.out_pos += n;
+                return Poll::Ready(Ok(()));
+            }
+            this.out.clear();
+            this.out_pos = 0;
+            let Some(decryptor) = this.decryptor.as_mut() else {
+                return Poll::Ready(Ok(()));
+            };
+            let mut read = ReadBuf::new(&mut this.input);
+            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut read))?;
+            let filled = read.filled().len();
+            if filled == 0 {
+                let decryptor = this
+                    .decryptor
+                    .take()
+                    .ok_or_else(|| to_io(Error::Internal("reader state")))?;
+                decryptor.finish().map_err(to_io)?;
+                return Poll::Ready(Ok(()));
+            }
+            decryptor
+                .push(this.input.get(..filled).unwrap_or_default(), &mut this.out)
+                .map_err(to_io)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+    use crate::RawAesKeyring;
+
+    #[tokio::test]
+    async fn through_a_small_pipe_with_backpressure() {
+        let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
+        let client = Client::builder().frame_length(100).unwrap().build();
+        let plaintext: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
+        // Encrypt into a 64-byte pipe, read by another task.
+        let (a, mut b) = tokio::io::duplex(64);
+        let mut writer =
+            AsyncEncryptingWriter::new(&client, &keyring, &EncryptionContext::new(), a)
+                .await
+                .unwrap();
+        let reader_task = tokio::spawn(async move {
+            let mut message = Vec::new();
+            b.read_to_end(&mut message).await.unwrap();
+            message
+        });
+        for chunk in plaintext.chunks(777) {
+            writer.write_all(chunk).await.unwrap();
+        }
+        writer.shutdown().await.unwrap();
+        drop(writer);
+        let message = reader_task.await.unwrap();
+        // Decrypt through another small pipe.
+        let (mut c, d) = tokio::io::duplex(64);
+        let feeder = tokio::spawn(async move {
+            c.write_all(&message).await.unwrap();
+            c.shutdown().await.unwrap();
+            message
+        });
+        let mut reader = AsyncDecryptingReader::new(&client, &keyring, d)
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).await.unwrap();
+        assert_eq!(out, plaintext);
+        let message = feeder.await.unwrap();
+        // Truncated: an error, never a clean end.
+        let mut reader =
+            AsyncDecryptingReader::new(&client, &keyring, &message[..message.len() - 1])
+                .await
+                .unwrap();
+        let err = reader.read_to_end(&mut Vec::new()).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+}
