@@ -54,6 +54,86 @@ pub struct RawRsaKeyring {
     padding: RsaPadding,
     public: Option<RsaPublicKey>,
     private: Option<RsaPrivateKey>,
+    /// The same keys on aws-lc-rs (constant-time RSA), when it accepts them (2048 to 8192 bits).
+    #[cfg(feature = "aws-lc-rs")]
+    aws_lc: AwsLcKeys,
+}
+
+#[cfg(feature = "aws-lc-rs")]
+#[derive(Default)]
+struct AwsLcKeys {
+    public: Option<aws_lc_rs::rsa::PublicEncryptingKey>,
+    private: Option<aws_lc_rs::rsa::PrivateDecryptingKey>,
+}
+
+#[cfg(feature = "aws-lc-rs")]
+impl AwsLcKeys {
+    fn new(public: Option<&RsaPublicKey>, private: Option<&RsaPrivateKey>) -> Self {
+        use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
+        let public = public
+            .and_then(|k| k.to_public_key_der().ok())
+            .and_then(|der| aws_lc_rs::rsa::PublicEncryptingKey::from_der(der.as_bytes()).ok());
+        let private = private
+            .and_then(|k| k.to_pkcs8_der().ok())
+            .and_then(|der| aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(der.as_bytes()).ok());
+        Self { public, private }
+    }
+
+    fn oaep(padding: RsaPadding) -> Option<&'static aws_lc_rs::rsa::OaepAlgorithm> {
+        use aws_lc_rs::rsa::{
+            OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384,
+            OAEP_SHA512_MGF1SHA512,
+        };
+        match padding {
+            RsaPadding::Pkcs1 => None,
+            RsaPadding::OaepSha1 => Some(&OAEP_SHA1_MGF1SHA1),
+            RsaPadding::OaepSha256 => Some(&OAEP_SHA256_MGF1SHA256),
+            RsaPadding::OaepSha384 => Some(&OAEP_SHA384_MGF1SHA384),
+            RsaPadding::OaepSha512 => Some(&OAEP_SHA512_MGF1SHA512),
+        }
+    }
+
+    fn encrypt(&self, padding: RsaPadding, key: &[u8]) -> Option<Result<Vec<u8>, ()>> {
+        use aws_lc_rs::rsa::{OaepPublicEncryptingKey, Pkcs1PublicEncryptingKey};
+        let public = self.public.as_ref()?;
+        let mut out = vec![0u8; public.key_size_bytes()];
+        let res = match Self::oaep(padding) {
+            Some(alg) => OaepPublicEncryptingKey::new(public.clone())
+                .and_then(|k| k.encrypt(alg, key, &mut out, None).map(|c| c.len())),
+            None => Pkcs1PublicEncryptingKey::new(public.clone())
+                .and_then(|k| k.encrypt(key, &mut out).map(|c| c.len())),
+        };
+        Some(
+            res.map(|len| {
+                out.truncate(len);
+                out
+            })
+            .map_err(drop),
+        )
+    }
+
+    fn decrypt(
+        &self,
+        padding: RsaPadding,
+        wrapped: &[u8],
+    ) -> Option<Result<Zeroizing<Vec<u8>>, ()>> {
+        use aws_lc_rs::rsa::{OaepPrivateDecryptingKey, Pkcs1PrivateDecryptingKey};
+        let private = self.private.as_ref()?;
+        let mut out = Zeroizing::new(vec![0u8; private.key_size_bytes()]);
+        let res = match Self::oaep(padding) {
+            Some(alg) => OaepPrivateDecryptingKey::new(private.clone())
+                .and_then(|k| k.decrypt(alg, wrapped, &mut out, None).map(|p| p.len())),
+            None => Pkcs1PrivateDecryptingKey::new(private.clone())
+                .and_then(|k| k.decrypt(wrapped, &mut out).map(|p| p.len())),
+        };
+        Some(
+            res.map(|len| {
+                out.truncate(len);
+                out
+            })
+            .map_err(drop),
+        )
+    }
 }
 
 impl fmt::Debug for RawRsaKeyring {
@@ -101,6 +181,8 @@ impl RawRsaKeyring {
             namespace,
             name: name.into(),
             padding,
+            #[cfg(feature = "aws-lc-rs")]
+            aws_lc: AwsLcKeys::new(public.as_ref(), private.as_ref()),
             public,
             private,
         })
@@ -152,7 +234,15 @@ impl RawRsaKeyring {
         Self::new(namespace, name, Some(key), None, padding)
     }
 
-    fn encrypt_key(&self, public: &RsaPublicKey, key: &[u8]) -> rsa::Result<Vec<u8>> {
+    fn encrypt_key(&self, public: &RsaPublicKey, key: &[u8]) -> Result<Vec<u8>, ()> {
+        #[cfg(feature = "aws-lc-rs")]
+        if let Some(res) = self.aws_lc.encrypt(self.padding, key) {
+            return res;
+        }
+        self.encrypt_key_rust_crypto(public, key).map_err(drop)
+    }
+
+    fn encrypt_key_rust_crypto(&self, public: &RsaPublicKey, key: &[u8]) -> rsa::Result<Vec<u8>> {
         let rng = &mut OsRng;
         match self.padding {
             RsaPadding::Pkcs1 => public.encrypt(rng, Pkcs1v15Encrypt, key),
@@ -163,7 +253,25 @@ impl RawRsaKeyring {
         }
     }
 
-    fn decrypt_key(&self, private: &RsaPrivateKey, wrapped: &[u8]) -> rsa::Result<Vec<u8>> {
+    fn decrypt_key(
+        &self,
+        private: &RsaPrivateKey,
+        wrapped: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, ()> {
+        #[cfg(feature = "aws-lc-rs")]
+        if let Some(res) = self.aws_lc.decrypt(self.padding, wrapped) {
+            return res;
+        }
+        self.decrypt_key_rust_crypto(private, wrapped)
+            .map(Zeroizing::new)
+            .map_err(drop)
+    }
+
+    fn decrypt_key_rust_crypto(
+        &self,
+        private: &RsaPrivateKey,
+        wrapped: &[u8],
+    ) -> rsa::Result<Vec<u8>> {
         match self.padding {
             RsaPadding::Pkcs1 => private.decrypt(Pkcs1v15Encrypt, wrapped),
             RsaPadding::OaepSha1 => private.decrypt(Oaep::new::<sha1::Sha1>(), wrapped),
@@ -239,5 +347,43 @@ impl Keyring for RawRsaKeyring {
             }
             Err(crate::Error::NoKeyringDecrypted { attempts })
         })
+    }
+}
+
+#[cfg(all(test, feature = "aws-lc-rs"))]
+mod tests {
+    use super::*;
+    use crate::blocking::block_on;
+    use crate::suite;
+
+    #[test]
+    fn aws_lc_and_rust_crypto_open_each_others_keys() {
+        let pem = include_str!("../../tests/data/rsa-2048-private.pem");
+        for padding in [
+            RsaPadding::Pkcs1,
+            RsaPadding::OaepSha1,
+            RsaPadding::OaepSha256,
+            RsaPadding::OaepSha384,
+            RsaPadding::OaepSha512,
+        ] {
+            let lc = RawRsaKeyring::from_pem("ns", "k", pem, padding).unwrap();
+            assert!(lc.aws_lc.private.is_some() && lc.aws_lc.public.is_some());
+            let mut rc = RawRsaKeyring::from_pem("ns", "k", pem, padding).unwrap();
+            rc.aws_lc = AwsLcKeys::default();
+            for (enc, dec) in [(&lc, &rc), (&rc, &lc)] {
+                let s = &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY;
+                let m = block_on(enc.on_encrypt(EncryptionMaterials::new(s, Default::default())))
+                    .unwrap();
+                let d = block_on(dec.on_decrypt(
+                    DecryptionMaterials::new(s, Default::default()),
+                    &m.encrypted_data_keys,
+                ))
+                .unwrap();
+                assert_eq!(
+                    d.data_key.unwrap().expose_secret(),
+                    m.data_key.unwrap().expose_secret()
+                );
+            }
+        }
     }
 }
