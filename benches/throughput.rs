@@ -248,25 +248,28 @@ fn raw(c: &mut Criterion) {
                     .unwrap_or_else(|e| panic!("{e}"))
                 })
                 .collect();
-            let mut work = sealed.clone();
+            // The fresh ciphertext copy is made outside the clock (criterion's batched setup).
             g.bench_function(
                 BenchmarkId::new(format!("decrypt-f{frame}"), size_name(size)),
                 |b| {
-                    b.iter(|| {
-                        work.copy_from_slice(&sealed);
-                        for (i, (chunk, tag)) in work.chunks_mut(frame).zip(&tags).enumerate() {
-                            let mut iv = [0u8; 12];
-                            iv[8..].copy_from_slice(&(i as u32).to_be_bytes());
-                            let nonce = Nonce::assume_unique_for_key(iv);
-                            key.open_in_place_separate_tag(
-                                nonce,
-                                Aad::from(&[0u8; 79]),
-                                tag.as_ref(),
-                                chunk,
-                            )
-                            .unwrap_or_else(|e| panic!("{e}"));
-                        }
-                    })
+                    b.iter_batched_ref(
+                        || sealed.clone(),
+                        |work| {
+                            for (i, (chunk, tag)) in work.chunks_mut(frame).zip(&tags).enumerate() {
+                                let mut iv = [0u8; 12];
+                                iv[8..].copy_from_slice(&(i as u32).to_be_bytes());
+                                let nonce = Nonce::assume_unique_for_key(iv);
+                                key.open_in_place_separate_tag(
+                                    nonce,
+                                    Aad::from(&[0u8; 79]),
+                                    tag.as_ref(),
+                                    chunk,
+                                )
+                                .unwrap_or_else(|e| panic!("{e}"));
+                            }
+                        },
+                        criterion::BatchSize::LargeInput,
+                    )
                 },
             );
         }
