@@ -1,0 +1,41 @@
+//! Encrypt with an RSA public key, decrypt with the private key.
+//!
+//! Use a raw RSA keyring when the party that encrypts must not be able to decrypt: hand it the
+//! public key only. Prefer OAEP (here SHA-256) over PKCS #1 v1.5.
+//!
+//! Run: `cargo run --example raw_rsa` (uses the test key pair in `tests/data/`).
+
+use esdk::{Client, EncryptionContext, RawRsaKeyring, RsaPadding};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let public_pem = include_str!("../tests/data/rsa-2048-public.pem");
+    let private_pem = include_str!("../tests/data/rsa-2048-private.pem");
+    let encrypt_only = RawRsaKeyring::from_pem(
+        "esdk-example",
+        "rsa-key",
+        public_pem,
+        RsaPadding::OaepSha256,
+    )?;
+    let decrypt = RawRsaKeyring::from_pem(
+        "esdk-example",
+        "rsa-key",
+        private_pem,
+        RsaPadding::OaepSha256,
+    )?;
+
+    let client = Client::default();
+    let context = EncryptionContext::from([("department".to_owned(), "finance".to_owned())]);
+    let message = esdk::blocking::encrypt(&client, &encrypt_only, b"quarterly numbers", &context)?;
+    println!("encrypted with the public key: {} bytes", message.len());
+
+    match esdk::blocking::decrypt(&client, &encrypt_only, &message) {
+        Err(e) => println!("the public key alone cannot decrypt: {e}"),
+        Ok(_) => return Err("a public key decrypted a message".into()),
+    }
+    let decrypted = esdk::blocking::decrypt_with_context(&client, &decrypt, &message, &context)?;
+    println!(
+        "decrypted with the private key: {:?}",
+        String::from_utf8_lossy(&decrypted.plaintext)
+    );
+    Ok(())
+}
