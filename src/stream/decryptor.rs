@@ -411,21 +411,34 @@ impl Body {
         let before = out.len();
         out.resize(before + frames.len() * frame_len, 0);
         let dst = out.get_mut(before..).unwrap_or_default();
-        let header = &self.prepared.header;
-        if let Err(e) = parallel::open_regular_frames(
-            &self.prepared.aead,
-            &header.message_id,
-            &frames,
-            frame_len,
-            dst,
-            threads,
-        ) {
+        let raw = rest.get(..r.position()).unwrap_or_default();
+        let aead = &self.prepared.aead;
+        let message_id = self.prepared.header.message_id.as_slice();
+        // The signature hash of the run overlaps the AES work on another thread.
+        let opened = match self.hasher.as_mut() {
+            Some(hasher) => std::thread::scope(|scope| {
+                let hashing = scope.spawn(|| hasher.update(raw));
+                let res = parallel::open_regular_frames(
+                    aead,
+                    message_id,
+                    &frames,
+                    frame_len,
+                    dst,
+                    threads.saturating_sub(1).max(1),
+                );
+                hashing
+                    .join()
+                    .map_err(|_| crate::Error::Internal("the hashing thread panicked"))
+                    .and(res)
+            }),
+            None => {
+                parallel::open_regular_frames(aead, message_id, &frames, frame_len, dst, threads)
+            }
+        };
+        if let Err(e) = opened {
             dst.fill(0);
             out.truncate(before);
             return Err(e);
-        }
-        if let Some(h) = self.hasher.as_mut() {
-            h.update(rest.get(..r.position()).unwrap_or_default());
         }
         let count = u32::try_from(frames.len())
             .map_err(|_| FormatError::Invalid("frame.sequence_number (overflow)"))?;

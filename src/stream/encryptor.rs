@@ -184,7 +184,7 @@ impl Encryptor {
             out.resize(start + run * body::regular_frame_size(self.frame_len), 0);
             let dst = out.get_mut(start..).unwrap_or_default();
             let header = &self.prepared.header;
-            parallel::seal_regular_frames(
+            parallel::seal_and_hash(
                 &self.prepared.aead,
                 &header.message_id,
                 self.sequence,
@@ -192,10 +192,8 @@ impl Encryptor {
                 self.frame_len,
                 dst,
                 self.threads,
+                self.hasher.as_mut(),
             )?;
-            if let Some(h) = self.hasher.as_mut() {
-                h.update(out.get(start..).unwrap_or_default());
-            }
             self.sequence = last;
             input = rest;
         }
