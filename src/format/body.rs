@@ -155,13 +155,20 @@ pub(crate) fn seal_frame(
     if is_final {
         out.extend_from_slice(&len.to_be_bytes());
     }
+    append_sealed(aead, &iv, aad.as_bytes(), plaintext, out)
+}
+
+/// Appends `plaintext`, encrypts it in place, and appends the tag.
+fn append_sealed(
+    aead: &Aead,
+    iv: &[u8; IV_LEN],
+    aad: &[u8],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> crate::Result<()> {
     let start = out.len();
     out.extend_from_slice(plaintext);
-    let tag = aead.seal(
-        &iv,
-        aad.as_bytes(),
-        out.get_mut(start..).unwrap_or_default(),
-    )?;
+    let tag = aead.seal(iv, aad, out.get_mut(start..).unwrap_or_default())?;
     out.extend_from_slice(&tag);
     Ok(())
 }
@@ -305,15 +312,7 @@ pub(crate) fn seal_non_framed(
     let aad = BodyAad::new(message_id, SINGLE_BLOCK_STRING, 1, plaintext.len() as u64);
     out.extend_from_slice(&iv);
     out.extend_from_slice(&(plaintext.len() as u64).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(plaintext);
-    let tag = aead.seal(
-        &iv,
-        aad.as_bytes(),
-        out.get_mut(start..).unwrap_or_default(),
-    )?;
-    out.extend_from_slice(&tag);
-    Ok(())
+    append_sealed(aead, &iv, aad.as_bytes(), plaintext, out)
 }
 
 #[cfg(test)]

@@ -130,9 +130,55 @@ pub struct DecryptingReader<R: Read> {
     decryptor: Option<Decryptor>,
     inner: R,
     input: Vec<u8>,
-    /// Released plaintext not yet read by the caller.
-    out: Zeroizing<Vec<u8>>,
-    out_pos: usize,
+    out: Released,
+}
+
+/// Plaintext the decryptor released and the caller has not read yet. Zeroized when dropped.
+#[derive(Default)]
+pub(crate) struct Released {
+    buf: Zeroizing<Vec<u8>>,
+    pos: usize,
+}
+
+impl Released {
+    /// Bytes waiting to be read.
+    pub(crate) fn pending(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    /// Copies as much as fits into `dst`; returns how much.
+    pub(crate) fn read_into(&mut self, dst: &mut [u8]) -> usize {
+        let available = self.buf.get(self.pos..).unwrap_or_default();
+        let n = available.len().min(dst.len());
+        if let (Some(d), Some(a)) = (dst.get_mut(..n), available.get(..n)) {
+            d.copy_from_slice(a);
+        }
+        self.pos += n;
+        n
+    }
+
+    /// The empty buffer to release more plaintext into (call only when nothing is pending).
+    pub(crate) fn refill(&mut self) -> &mut Vec<u8> {
+        self.buf.clear();
+        self.pos = 0;
+        &mut self.buf
+    }
+}
+
+/// Feeds one chunk read while looking for the end of the header. Returns the bytes after the
+/// header once it is complete.
+pub(crate) fn push_header_chunk(
+    decryptor: &mut Decryptor,
+    chunk: &[u8],
+    out: &mut Vec<u8>,
+) -> crate::Result<Option<Vec<u8>>> {
+    if chunk.is_empty() {
+        return Err(FormatError::Truncated("header").into());
+    }
+    let used = decryptor.push(chunk, out)?;
+    Ok(decryptor
+        .header()
+        .map(|_| chunk.get(used..).unwrap_or_default().to_vec()))
 }
 
 impl<W: Write> fmt::Debug for EncryptingWriter<W> {
@@ -147,10 +193,7 @@ impl<R: Read> fmt::Debug for DecryptingReader<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DecryptingReader")
             .field("decryptor", &self.decryptor)
-            .field(
-                "buffered_plaintext_len",
-                &self.out.len().saturating_sub(self.out_pos),
-            )
+            .field("buffered_plaintext_len", &self.out.pending())
             .finish_non_exhaustive()
     }
 }
@@ -185,27 +228,25 @@ impl<R: Read> DecryptingReader<R> {
         authenticate: impl FnOnce(&mut Decryptor) -> crate::Result<()>,
     ) -> crate::Result<Self> {
         let mut decryptor = Decryptor::new(client);
-        let mut out = Vec::new();
+        let mut out = Released::default();
         let mut chunk = vec![0u8; 4096];
         let rest = loop {
             let n = inner.read(&mut chunk)?;
-            if n == 0 {
-                return Err(FormatError::Truncated("header").into());
-            }
-            let data = chunk.get(..n).unwrap_or_default();
-            let used = decryptor.push(data, &mut out)?;
-            if decryptor.header().is_some() {
-                break data.get(used..).unwrap_or_default().to_vec();
+            if let Some(rest) = push_header_chunk(
+                &mut decryptor,
+                chunk.get(..n).unwrap_or_default(),
+                out.refill(),
+            )? {
+                break rest;
             }
         };
         authenticate(&mut decryptor)?;
-        decryptor.push(&rest, &mut out)?;
+        decryptor.push(&rest, out.refill())?;
         Ok(Self {
             decryptor: Some(decryptor),
             inner,
             input: vec![0u8; READ_CHUNK],
-            out: Zeroizing::new(out),
-            out_pos: 0,
+            out,
         })
     }
 
@@ -223,17 +264,9 @@ impl<R: Read> DecryptingReader<R> {
 impl<R: Read> Read for DecryptingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            if self.out_pos < self.out.len() {
-                let available = self.out.get(self.out_pos..).unwrap_or_default();
-                let n = available.len().min(buf.len());
-                buf.get_mut(..n)
-                    .unwrap_or_default()
-                    .copy_from_slice(available.get(..n).unwrap_or_default());
-                self.out_pos += n;
-                return Ok(n);
+            if self.out.pending() > 0 {
+                return Ok(self.out.read_into(buf));
             }
-            self.out.clear();
-            self.out_pos = 0;
             let Some(decryptor) = self.decryptor.as_mut() else {
                 return Ok(0);
             };
@@ -247,7 +280,7 @@ impl<R: Read> Read for DecryptingReader<R> {
                 return Ok(0);
             }
             decryptor
-                .push(self.input.get(..n).unwrap_or_default(), &mut self.out)
+                .push(self.input.get(..n).unwrap_or_default(), self.out.refill())
                 .map_err(to_io)?;
         }
     }

@@ -9,11 +9,9 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
-use zeroize::Zeroizing;
 
-use super::io::to_io;
+use super::io::{push_header_chunk, to_io, Released};
 use super::{Decryptor, Encryptor};
-use crate::error::FormatError;
 use crate::{Client, EncryptionContext, Error, Keyring};
 
 /// Encrypts everything written to it into `inner`. Call `shutdown()` (from
@@ -147,18 +145,14 @@ pub struct AsyncDecryptingReader<R> {
     decryptor: Option<Decryptor>,
     inner: R,
     input: Vec<u8>,
-    out: Zeroizing<Vec<u8>>,
-    out_pos: usize,
+    out: Released,
 }
 
 impl<R> fmt::Debug for AsyncDecryptingReader<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncDecryptingReader")
             .field("decryptor", &self.decryptor)
-            .field(
-                "buffered_plaintext_len",
-                &self.out.len().saturating_sub(self.out_pos),
-            )
+            .field("buffered_plaintext_len", &self.out.pending())
             .finish_non_exhaustive()
     }
 }
@@ -170,27 +164,25 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
     /// As [`Client::decrypt`], and I/O errors of `inner`.
     pub async fn new(client: &Client, keyring: &dyn Keyring, mut inner: R) -> crate::Result<Self> {
         let mut decryptor = Decryptor::new(client);
-        let mut out = Vec::new();
+        let mut out = Released::default();
         let mut chunk = vec![0u8; 4096];
         let rest = loop {
             let n = inner.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(FormatError::Truncated("header").into());
-            }
-            let data = chunk.get(..n).unwrap_or_default();
-            let used = decryptor.push(data, &mut out)?;
-            if decryptor.header().is_some() {
-                break data.get(used..).unwrap_or_default().to_vec();
+            if let Some(rest) = push_header_chunk(
+                &mut decryptor,
+                chunk.get(..n).unwrap_or_default(),
+                out.refill(),
+            )? {
+                break rest;
             }
         };
         decryptor.authenticate(keyring).await?;
-        decryptor.push(&rest, &mut out)?;
+        decryptor.push(&rest, out.refill())?;
         Ok(Self {
             decryptor: Some(decryptor),
             inner,
             input: vec![0u8; READ_CHUNK],
-            out: Zeroizing::new(out),
-            out_pos: 0,
+            out,
         })
     }
 
@@ -208,15 +200,11 @@ impl<R: AsyncRead + Unpin> AsyncRead for AsyncDecryptingReader<R> {
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
         loop {
-            if this.out_pos < this.out.len() {
-                let available = this.out.get(this.out_pos..).unwrap_or_default();
-                let n = available.len().min(buf.remaining());
-                buf.put_slice(available.get(..n).unwrap_or_default());
-                this.out_pos += n;
+            if this.out.pending() > 0 {
+                let n = this.out.read_into(buf.initialize_unfilled());
+                buf.advance(n);
                 return Poll::Ready(Ok(()));
             }
-            this.out.clear();
-            this.out_pos = 0;
             let Some(decryptor) = this.decryptor.as_mut() else {
                 return Poll::Ready(Ok(()));
             };
@@ -232,7 +220,10 @@ impl<R: AsyncRead + Unpin> AsyncRead for AsyncDecryptingReader<R> {
                 return Poll::Ready(Ok(()));
             }
             decryptor
-                .push(this.input.get(..filled).unwrap_or_default(), &mut this.out)
+                .push(
+                    this.input.get(..filled).unwrap_or_default(),
+                    this.out.refill(),
+                )
                 .map_err(to_io)?;
         }
     }
