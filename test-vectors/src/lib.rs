@@ -8,6 +8,8 @@
 //! - [`keys`]: keys manifests v1–v3 (with the MPL extensions) and key descriptions, turned
 //!   into esdk keyrings and materials managers;
 //! - [`run`]: decrypting every test and reporting `PASS`/`FAIL`/`SKIP`;
+//! - [`encrypt`]: awses-encrypt manifests (v1, v2, v5): encrypting every test with esdk and
+//!   writing the messages with an awses-decrypt manifest other implementations can run;
 //! - [`known_answer`]: the known-answer JSON files that give the plaintext data key;
 //! - [`source`]: reading vectors from a folder or, in place, from a `.zip`.
 //!
@@ -21,6 +23,7 @@
 //! # Ok::<(), esdk_test_vectors::VectorError>(())
 //! ```
 
+pub mod encrypt;
 pub mod error;
 pub mod json;
 pub mod keys;
@@ -29,5 +32,6 @@ pub mod manifest;
 pub mod run;
 pub mod source;
 
+pub use encrypt::{run_encrypt_manifest, EncryptOptions, EncryptReport};
 pub use error::{Result, VectorError};
 pub use run::{run_fixtures, run_manifest, Outcome, Report, RunOptions, TestResult};

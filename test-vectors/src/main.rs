@@ -4,6 +4,7 @@
 //! esdk-test-vectors decrypt --manifest PATH [options]
 //! esdk-test-vectors decrypt --fixtures DIR [options]
 //! esdk-test-vectors known-answer (--commitment FILE | --decrypt-oracle FILE) [options]
+//! esdk-test-vectors encrypt --manifest PATH --output DIR [options]
 //! ```
 
 use std::io::Write;
@@ -11,7 +12,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use esdk_test_vectors::known_answer;
-use esdk_test_vectors::{run_fixtures, run_manifest, Report, RunOptions};
+use esdk_test_vectors::{
+    run_encrypt_manifest, run_fixtures, run_manifest, EncryptOptions, Report, RunOptions,
+};
 
 const USAGE: &str = "\
 usage:
@@ -22,6 +25,11 @@ usage:
       the non-framed fixtures (*.bin message + *plaintext*.bin), raw AES key aes-256
   esdk-test-vectors known-answer --commitment FILE [options]
   esdk-test-vectors known-answer --decrypt-oracle FILE [options]
+  esdk-test-vectors encrypt --manifest PATH --output DIR [options]
+      PATH: an awses-encrypt manifest (v1, v2 or v5), or a folder holding encrypt-manifest.json;
+      encrypts every test with esdk and writes DIR/manifest.json (awses-decrypt v2 for v1/v2
+      input, v5 for v5 input), DIR/keys.json, DIR/ciphertexts/ and DIR/plaintexts/.
+      Passed = encrypted and written; AWS KMS, raw ECDH and hierarchy keyrings are skipped.
 
 options:
   --filter TEXT         run only tests whose id contains TEXT
@@ -41,6 +49,7 @@ enum Target {
     Fixtures(PathBuf),
     Commitment(PathBuf),
     DecryptOracle(PathBuf),
+    Encrypt { manifest: PathBuf, output: PathBuf },
 }
 
 #[derive(Debug)]
@@ -57,7 +66,7 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
         Some(c) if c == "-h" || c == "--help" || c == "help" => return Ok(None),
         Some(c) => c.as_str(),
     };
-    if command != "decrypt" && command != "known-answer" {
+    if !matches!(command, "decrypt" | "known-answer" | "encrypt") {
         return Err(format!("unknown command {command:?}"));
     }
     let mut target = None;
@@ -66,6 +75,8 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
         ..RunOptions::default()
     };
     let mut verbose = false;
+    let mut encrypt_manifest: Option<PathBuf> = None;
+    let mut output: Option<PathBuf> = None;
     while let Some(arg) = iter.next() {
         let mut value = |name: &str| {
             iter.next()
@@ -77,6 +88,20 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
             ("decrypt", "--fixtures") => Some(Target::Fixtures(value(arg)?.into())),
             ("known-answer", "--commitment") => Some(Target::Commitment(value(arg)?.into())),
             ("known-answer", "--decrypt-oracle") => Some(Target::DecryptOracle(value(arg)?.into())),
+            ("encrypt", "--manifest") => {
+                if encrypt_manifest.is_some() {
+                    return Err("give one --manifest".to_owned());
+                }
+                encrypt_manifest = Some(value(arg)?.into());
+                None
+            }
+            ("encrypt", "--output") => {
+                if output.is_some() {
+                    return Err("give one --output".to_owned());
+                }
+                output = Some(value(arg)?.into());
+                None
+            }
             (_, "--filter") => {
                 options.filter = Some(value(arg)?);
                 None
@@ -122,6 +147,12 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
             target = Some(t);
         }
     }
+    if command == "encrypt" {
+        target = Some(Target::Encrypt {
+            manifest: encrypt_manifest.ok_or("encrypt needs --manifest PATH")?,
+            output: output.ok_or("encrypt needs --output DIR")?,
+        });
+    }
     let target = target.ok_or_else(|| match command {
         "decrypt" => "decrypt needs --manifest PATH or --fixtures DIR".to_owned(),
         _ => "known-answer needs --commitment FILE or --decrypt-oracle FILE".to_owned(),
@@ -154,6 +185,20 @@ fn main() -> ExitCode {
         }
         Target::DecryptOracle(file) => {
             known_answer::run_decrypt_oracle_vectors(file, args.options.jobs)
+        }
+        Target::Encrypt { manifest, output } => {
+            let options = EncryptOptions {
+                filter: args.options.filter.clone(),
+                jobs: args.options.jobs,
+            };
+            run_encrypt_manifest(manifest, output, &options).map(|r| {
+                eprintln!(
+                    "wrote {} ({} messages)",
+                    r.manifest.display(),
+                    r.report.passed()
+                );
+                r.report
+            })
         }
     };
     let report: Report = match report {
