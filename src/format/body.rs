@@ -183,6 +183,9 @@ pub(crate) struct RawFrame<'a> {
     pub(crate) tag: &'a [u8],
 }
 
+/// Frames are opened with the IV they store. The specification's decrypt computes it from the
+/// sequence number, but messages written by other SDKs in the public known-answer vectors store
+/// other IVs and decrypt everywhere; the tag covers the IV either way.
 impl RawFrame<'_> {
     /// Verifies and decrypts this frame into `out` (exactly the ciphertext's length). On
     /// failure `out` holds no plaintext: it is zeroed.

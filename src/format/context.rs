@@ -56,6 +56,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<EncryptionContext, FormatError> {
         return Ok(context);
     }
     let mut r = Reader::new(bytes);
+    // A count of 0 (AAD `00 00`) is read as an empty context although writers must emit no
+    // bytes for one: header authentication covers the bytes as read, so accepting it is safe,
+    // and the Python ESDK accepts it too.
     let count = r.u16("encryption_context.count")?;
     for _ in 0..count {
         let k = r.u16_prefixed("encryption_context.key")?;
