@@ -17,6 +17,8 @@ pub mod cmm;
 mod crypto;
 mod error;
 mod format;
+#[doc(hidden)]
+pub mod internal;
 pub mod keyring;
 mod materials;
 mod policy;
