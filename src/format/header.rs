@@ -13,6 +13,11 @@ use crate::suite::{AlgorithmSuite, MessageFormatVersion, COMMITMENT_LEN, IV_LEN,
 const V1_TYPE_CUSTOMER_AED: u8 = 0x80;
 const CONTENT_TYPE_NON_FRAMED: u8 = 0x01;
 const CONTENT_TYPE_FRAMED: u8 = 0x02;
+/// v1 fields after the encrypted data keys: content type, reserved, IV length, frame length,
+/// header IV, header tag.
+const V1_TAIL_LEN: usize = 1 + 4 + 1 + 4 + IV_LEN + TAG_LEN;
+/// v2 fields after the encrypted data keys: content type, frame length, commitment, header tag.
+const V2_TAIL_LEN: usize = 1 + 4 + COMMITMENT_LEN + TAG_LEN;
 
 /// One encrypted copy of the data key, as written by a keyring.
 ///
@@ -177,6 +182,14 @@ impl Header {
             });
         }
 
+        // The fixed fields after the encrypted data keys count against the size limit too.
+        let tail = match format {
+            MessageFormatVersion::V1 => V1_TAIL_LEN,
+            MessageFormatVersion::V2 => V2_TAIL_LEN,
+        };
+        if r.position().saturating_sub(start).saturating_add(tail) > limits.max_header_length {
+            return Err(FormatError::Oversized("header").into());
+        }
         let content_type = r.u8("header.content_type")?;
         if format == MessageFormatVersion::V1 {
             if r.u32("header.reserved")? != 0 {
@@ -334,6 +347,130 @@ fn bounded_prefixed<'a>(
 ) -> crate::Result<&'a [u8]> {
     let len = usize::from(r.u16(field)?);
     bounded_take(r, start, len, limits, field)
+}
+
+/// Finds where a header ends in bytes that arrive in pieces, resuming where the last call
+/// stopped, so that a header fed one byte at a time costs linear time. It walks only the length
+/// fields and applies the limits as soon as a length is declared; [`Header::parse`] then reads
+/// the complete header once.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct HeaderScanner {
+    /// Bytes accounted for so far.
+    pos: usize,
+    /// Total length of the prefix before the AAD, once the version is known.
+    prefix: usize,
+    tail: usize,
+    stage: ScanStage,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+enum ScanStage {
+    #[default]
+    Version,
+    AadLength,
+    EdkCount,
+    /// `left` keys to go; `field` (0..3) of the current one.
+    Edk {
+        left: u16,
+        field: u8,
+    },
+    Tail,
+}
+
+impl HeaderScanner {
+    fn need(&self, buf: &[u8], n: usize, limits: &Limits) -> crate::Result<bool> {
+        if self.pos.saturating_add(n) > limits.max_header_length {
+            return Err(FormatError::Oversized("header").into());
+        }
+        Ok(buf.len() >= self.pos.saturating_add(n))
+    }
+
+    fn u16_at(buf: &[u8], at: usize) -> u16 {
+        match buf.get(at..at + 2) {
+            Some(&[a, b]) => u16::from_be_bytes([a, b]),
+            _ => 0,
+        }
+    }
+
+    /// Returns the header's length once `buf` (which only grows between calls) holds it all.
+    pub(crate) fn scan(&mut self, buf: &[u8], limits: &Limits) -> crate::Result<Option<usize>> {
+        loop {
+            match self.stage {
+                ScanStage::Version => {
+                    let Some(&version) = buf.first() else {
+                        return Ok(None);
+                    };
+                    (self.prefix, self.tail) = match version {
+                        0x01 => (1 + 1 + 2 + 16, V1_TAIL_LEN),
+                        0x02 => (1 + 2 + 32, V2_TAIL_LEN),
+                        _ => return Err(FormatError::Invalid("header.version").into()),
+                    };
+                    if !self.need(buf, self.prefix + 2, limits)? {
+                        return Ok(None);
+                    }
+                    self.pos = self.prefix;
+                    self.stage = ScanStage::AadLength;
+                }
+                ScanStage::AadLength => {
+                    let len = usize::from(Self::u16_at(buf, self.pos));
+                    if len > limits.max_encryption_context_length {
+                        return Err(
+                            FormatError::Oversized("header.aad (encryption context)").into()
+                        );
+                    }
+                    if !self.need(buf, 2 + len + 2, limits)? {
+                        return Ok(None);
+                    }
+                    self.pos += 2 + len;
+                    self.stage = ScanStage::EdkCount;
+                }
+                ScanStage::EdkCount => {
+                    let count = Self::u16_at(buf, self.pos);
+                    if count == 0 {
+                        return Err(FormatError::Invalid("header.edk_count (zero)").into());
+                    }
+                    if let Some(limit) = limits.max_encrypted_data_keys {
+                        if count > limit {
+                            return Err(crate::Error::TooManyEncryptedDataKeys { limit });
+                        }
+                    }
+                    self.pos += 2;
+                    self.stage = ScanStage::Edk {
+                        left: count,
+                        field: 0,
+                    };
+                }
+                ScanStage::Edk { left, field } => {
+                    if !self.need(buf, 2, limits)? {
+                        return Ok(None);
+                    }
+                    let len = usize::from(Self::u16_at(buf, self.pos));
+                    if !self.need(buf, 2 + len, limits)? {
+                        return Ok(None);
+                    }
+                    self.pos += 2 + len;
+                    self.stage = match (field, left) {
+                        (2, 1) => ScanStage::Tail,
+                        (2, _) => ScanStage::Edk {
+                            left: left - 1,
+                            field: 0,
+                        },
+                        _ => ScanStage::Edk {
+                            left,
+                            field: field + 1,
+                        },
+                    };
+                }
+                ScanStage::Tail => {
+                    return Ok(if self.need(buf, self.tail, limits)? {
+                        Some(self.pos + self.tail)
+                    } else {
+                        None
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// A header read without any key: nothing in it has been authenticated.

@@ -8,7 +8,7 @@ use crate::crypto::signature::MessageHasher;
 use crate::error::FormatError;
 use crate::format::body::{self, RawFrame, FINAL_FRAME_STRING, FRAME_STRING, SINGLE_BLOCK_STRING};
 use crate::format::codec::Reader;
-use crate::format::header::{ContentType, Header};
+use crate::format::header::{ContentType, Header, HeaderScanner};
 use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
 
 /// Where the decryptor is in the message.
@@ -82,6 +82,7 @@ pub struct Decryptor {
     state: State,
     /// Input not yet consumed: at most one incomplete header, frame or footer.
     buf: Vec<u8>,
+    scanner: HeaderScanner,
 }
 
 impl Decryptor {
@@ -91,6 +92,7 @@ impl Decryptor {
             client: client.clone(),
             state: State::Header,
             buf: Vec::new(),
+            scanner: HeaderScanner::default(),
         }
     }
 
@@ -168,36 +170,32 @@ impl Decryptor {
 
     fn push_header(&mut self, input: &[u8]) -> crate::Result<usize> {
         let limits = *self.client.limits();
-        let parse = |bytes: &[u8]| {
-            let mut r = Reader::new(bytes);
-            match Header::parse(&mut r, &limits) {
-                Ok(header) => Ok(Some((header, r.position()))),
-                Err(Error::Malformed(FormatError::Truncated(_))) => Ok(None),
-                Err(e) => Err(e),
-            }
-        };
-        // Parse straight from the input when nothing is buffered, so a whole message given at
-        // once is never copied.
         let before = self.buf.len();
-        let parsed = if before == 0 {
-            parse(input)?
+        // Scan straight from the input when nothing is buffered, so a whole message given at
+        // once is never copied; otherwise resume the scan over the buffered bytes.
+        let header_len = if before == 0 {
+            self.scanner.scan(input, &limits)?
         } else {
             self.buf.extend_from_slice(input);
-            parse(&self.buf)?
+            self.scanner.scan(&self.buf, &limits)?
         };
-        match parsed {
-            Some((header, header_len)) => {
-                self.buf.clear();
-                self.state = State::NeedMaterials(Box::new(header));
-                Ok(header_len.saturating_sub(before))
+        let Some(header_len) = header_len else {
+            if before == 0 {
+                self.buf.extend_from_slice(input);
             }
-            None => {
-                if before == 0 {
-                    self.buf.extend_from_slice(input);
-                }
-                Ok(input.len())
-            }
-        }
+            return Ok(input.len());
+        };
+        let bytes = if before == 0 {
+            input
+        } else {
+            self.buf.as_slice()
+        };
+        let mut r = Reader::new(bytes.get(..header_len).unwrap_or_default());
+        let header = Header::parse(&mut r, &limits)?;
+        r.finish()?;
+        self.buf.clear();
+        self.state = State::NeedMaterials(Box::new(header));
+        Ok(header_len.saturating_sub(before))
     }
 
     /// Gets decryption materials from `keyring` (through the default materials manager),
