@@ -136,6 +136,7 @@ impl Aead {
 mod tests {
     use super::*;
 
+    #[cfg_attr(not(feature = "aws-lc-rs"), allow(unused_mut))] // one backend only
     fn backends(key: &[u8]) -> Vec<Aead> {
         let mut v = vec![Aead::new_rust_crypto(key).unwrap()];
         #[cfg(feature = "aws-lc-rs")]

@@ -296,6 +296,7 @@ impl VerificationKey {
 mod tests {
     use super::*;
 
+    #[cfg_attr(not(feature = "aws-lc-rs"), allow(unused_mut))] // one backend only
     fn keys(alg: SignatureAlgorithm) -> Vec<SigningKey> {
         let mut v = vec![SigningKey::generate_rust_crypto(alg).unwrap()];
         #[cfg(feature = "aws-lc-rs")]
@@ -303,6 +304,7 @@ mod tests {
         v
     }
 
+    #[cfg_attr(not(feature = "aws-lc-rs"), allow(unused_mut))] // one backend only
     fn verifiers(alg: SignatureAlgorithm, public: &str) -> Vec<(VerificationKey, MessageHasher)> {
         let mut v = vec![(
             VerificationKey::from_base64_rust_crypto(alg, public).unwrap(),
