@@ -68,6 +68,58 @@ pub(crate) const fn final_frame_size(len: usize) -> usize {
     4 + 4 + IV_LEN + 4 + len + TAG_LEN
 }
 
+/// What precedes a frame's ciphertext (final-frame marker, sequence number, IV, and for the
+/// final frame its length), its IV, and its AAD: shared by both ways of sealing a frame.
+struct FramePrelude {
+    bytes: [u8; 4 + 4 + IV_LEN + 4],
+    len: usize,
+    iv: [u8; IV_LEN],
+    aad: BodyAad,
+}
+
+impl FramePrelude {
+    fn new(
+        message_id: &[u8],
+        sequence: u32,
+        is_final: bool,
+        plaintext_len: usize,
+    ) -> crate::Result<Self> {
+        let iv = frame_iv(sequence);
+        let content = if is_final {
+            FINAL_FRAME_STRING
+        } else {
+            FRAME_STRING
+        };
+        let aad = BodyAad::new(message_id, content, sequence, plaintext_len as u64);
+        let len = u32::try_from(plaintext_len)
+            .map_err(|_| crate::Error::Internal("frame longer than u32"))?;
+        let mut bytes = [0u8; 4 + 4 + IV_LEN + 4];
+        let mut w = SliceWriter {
+            out: &mut bytes,
+            at: 0,
+        };
+        if is_final {
+            w.put(&FINAL_FRAME_MARKER.to_be_bytes())?;
+        }
+        w.put(&sequence.to_be_bytes())?;
+        w.put(&iv)?;
+        if is_final {
+            w.put(&len.to_be_bytes())?;
+        }
+        let len = w.at;
+        Ok(Self {
+            bytes,
+            len,
+            iv,
+            aad,
+        })
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
+
 /// Encrypts one frame into `out`, which must be exactly its serialized size. A pure function
 /// of its inputs, so frames can be sealed in any order or in parallel.
 pub(crate) fn seal_frame_into(
@@ -78,31 +130,16 @@ pub(crate) fn seal_frame_into(
     plaintext: &[u8],
     out: &mut [u8],
 ) -> crate::Result<()> {
-    let iv = frame_iv(sequence);
-    let content = if is_final {
-        FINAL_FRAME_STRING
-    } else {
-        FRAME_STRING
-    };
-    let aad = BodyAad::new(message_id, content, sequence, plaintext.len() as u64);
-    let len = u32::try_from(plaintext.len())
-        .map_err(|_| crate::Error::Internal("frame longer than u32"))?;
+    let prelude = FramePrelude::new(message_id, sequence, is_final, plaintext.len())?;
     let mut w = SliceWriter { out, at: 0 };
-    if is_final {
-        w.put(&FINAL_FRAME_MARKER.to_be_bytes())?;
-    }
-    w.put(&sequence.to_be_bytes())?;
-    w.put(&iv)?;
-    if is_final {
-        w.put(&len.to_be_bytes())?;
-    }
+    w.put(prelude.as_bytes())?;
     let start = w.at;
     w.put(plaintext)?;
     let buf = w
         .out
         .get_mut(start..w.at)
         .ok_or(crate::Error::Internal("frame buffer size"))?;
-    let tag = aead.seal(&iv, aad.as_bytes(), buf)?;
+    let tag = aead.seal(&prelude.iv, prelude.aad.as_bytes(), buf)?;
     w.put(&tag)?;
     if w.at != w.out.len() {
         return Err(crate::Error::Internal("frame buffer size"));
@@ -137,25 +174,10 @@ pub(crate) fn seal_frame(
     plaintext: &[u8],
     out: &mut Vec<u8>,
 ) -> crate::Result<()> {
-    let iv = frame_iv(sequence);
-    let content = if is_final {
-        FINAL_FRAME_STRING
-    } else {
-        FRAME_STRING
-    };
-    let aad = BodyAad::new(message_id, content, sequence, plaintext.len() as u64);
-    let len = u32::try_from(plaintext.len())
-        .map_err(|_| crate::Error::Internal("frame longer than u32"))?;
+    let prelude = FramePrelude::new(message_id, sequence, is_final, plaintext.len())?;
     out.reserve(final_frame_size(plaintext.len()));
-    if is_final {
-        out.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
-    }
-    out.extend_from_slice(&sequence.to_be_bytes());
-    out.extend_from_slice(&iv);
-    if is_final {
-        out.extend_from_slice(&len.to_be_bytes());
-    }
-    append_sealed(aead, &iv, aad.as_bytes(), plaintext, out)
+    out.extend_from_slice(prelude.as_bytes());
+    append_sealed(aead, &prelude.iv, prelude.aad.as_bytes(), plaintext, out)
 }
 
 /// Appends `plaintext`, encrypts it in place, and appends the tag.
