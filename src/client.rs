@@ -17,8 +17,9 @@ use crate::materials::{
     DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
 use crate::policy::{CommitmentPolicy, Limits};
+use crate::stream::sink::Presized;
 use crate::stream::{Decryptor, Encryptor};
-use crate::suite::{AlgorithmSuite, Kdf, IV_LEN, TAG_LEN};
+use crate::suite::{AlgorithmSuite, Kdf};
 use crate::Error;
 
 /// The default frame length: 4096 bytes.
@@ -33,6 +34,9 @@ struct Config {
     unsigned_only: bool,
     legacy_net_v4_0_0_retry: bool,
     threads: usize,
+    /// Test hook (`hazmat`): the message id encrypt uses instead of a random one.
+    #[cfg(feature = "hazmat")]
+    fixed_message_id: Option<Vec<u8>>,
 }
 
 impl Default for Config {
@@ -45,6 +49,8 @@ impl Default for Config {
             unsigned_only: false,
             legacy_net_v4_0_0_retry: true,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
+            #[cfg(feature = "hazmat")]
+            fixed_message_id: None,
         }
     }
 }
@@ -152,6 +158,12 @@ impl ClientBuilder {
     /// whatever the setting.
     pub fn threads(mut self, threads: usize) -> Self {
         self.config.threads = threads.max(1);
+        self
+    }
+
+    #[cfg(feature = "hazmat")]
+    pub(crate) fn fixed_message_id(mut self, id: Vec<u8>) -> Self {
+        self.config.fixed_message_id = Some(id);
         self
     }
 
@@ -347,25 +359,16 @@ impl Client {
         plaintext: &[u8],
         encryption_context: &EncryptionContext,
     ) -> crate::Result<Vec<u8>> {
-        let frame_len = usize::try_from(self.config.frame_length.get()).unwrap_or(usize::MAX);
-        let frames = plaintext.len() / frame_len + 1;
-        let mut out = Vec::with_capacity(
-            plaintext
-                .len()
-                .saturating_add(frames.saturating_mul(4 + IV_LEN + 8 + TAG_LEN))
-                .saturating_add(1024),
-        );
-        let mut encryptor = Encryptor::from_source(
+        let mut header = Vec::new();
+        let encryptor = Encryptor::from_source(
             self,
             source,
             Some(plaintext.len() as u64),
             encryption_context,
-            &mut out,
+            &mut header,
         )
         .await?;
-        encryptor.push(plaintext, &mut out)?;
-        encryptor.finish(&mut out)?;
-        Ok(out)
+        encryptor.seal_all(&header, plaintext)
     }
 
     /// Checks the materials, derives keys and writes the authenticated header.
@@ -397,8 +400,7 @@ impl Client {
         {
             return Err(Error::ContextMismatch { key: key.clone() });
         }
-        let mut message_id = vec![0u8; suite.message_id_len()];
-        crate::crypto::random_bytes(&mut message_id)?;
+        let message_id = self.message_id(suite)?;
         let commitment = if suite.is_committing() {
             Some(kdf::commitment(
                 suite,
@@ -448,19 +450,36 @@ impl Client {
         reproduced: Option<&EncryptionContext>,
     ) -> crate::Result<Decrypted> {
         let mut decryptor = Decryptor::new(self);
-        let mut plaintext = Vec::with_capacity(message.len());
-        let used = decryptor.push(message, &mut plaintext)?;
+        let used = decryptor.push(message, &mut Vec::new())?;
         if decryptor.header().is_none() {
             return Err(crate::FormatError::Truncated("header").into());
         }
         decryptor.authenticate_from(source, reproduced).await?;
-        decryptor.push(message.get(used..).unwrap_or_default(), &mut plaintext)?;
+        // The plaintext is shorter than the message: one allocation, touched only as written.
+        let mut plaintext = Presized::new(message.len());
+        decryptor.push_to(message.get(used..).unwrap_or_default(), &mut plaintext)?;
         let (header, encryption_context) = decryptor.into_parts()?;
         Ok(Decrypted {
-            plaintext,
+            plaintext: plaintext.into_vec(),
             header,
             encryption_context,
         })
+    }
+
+    /// A fresh random message id of `suite`'s length (or the `hazmat` test hook's fixed one).
+    fn message_id(&self, suite: &AlgorithmSuite) -> crate::Result<Vec<u8>> {
+        #[cfg(feature = "hazmat")]
+        if let Some(id) = &self.config.fixed_message_id {
+            if id.len() != suite.message_id_len() {
+                return Err(Error::ApiMisuse(
+                    "the fixed message id does not have the suite's message id length",
+                ));
+            }
+            return Ok(id.clone());
+        }
+        let mut message_id = vec![0u8; suite.message_id_len()];
+        crate::crypto::random_bytes(&mut message_id)?;
+        Ok(message_id)
     }
 
     /// Gets materials, checks commitment and header authentication, and derives the content key.

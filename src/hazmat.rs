@@ -3,7 +3,7 @@
 //!
 //! Enabled by the `hazmat` feature.
 
-use crate::client::{Client, Source};
+use crate::client::{Client, ClientBuilder, Source};
 use crate::format::body;
 use crate::format::header::ContentType;
 use crate::{EncryptionContext, Keyring};
@@ -51,4 +51,22 @@ pub async fn encrypt_non_framed(
     )?;
     prepared.append_footer(&mut out)?;
     Ok(out)
+}
+
+/// Makes every message the built client encrypts use `message_id` instead of a fresh random
+/// one. **Only for tests that need reproducible messages**: with a fixed data key too, two
+/// messages would reuse AES-GCM nonces under one key, which breaks confidentiality and
+/// integrity. Encrypt fails with [`crate::Error::ApiMisuse`] when the length is not the suite's
+/// message id length (16 bytes for v1 suites, 32 for committing ones).
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::hazmat::fixed_message_id(esdk::Client::builder(), vec![7u8; 32]).build();
+/// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+/// assert_eq!(esdk::parse_header(&message)?.unauthenticated().message_id(), &[7u8; 32][..]);
+/// # Ok(()) }
+/// ```
+pub fn fixed_message_id(builder: ClientBuilder, message_id: Vec<u8>) -> ClientBuilder {
+    builder.fixed_message_id(message_id)
 }

@@ -103,6 +103,66 @@ impl Aead {
         Ok(tag.into())
     }
 
+    /// Encrypts `input` into `out` (exactly as long) and returns the tag. aws-lc-rs reads
+    /// the plaintext and writes the ciphertext in one pass; RustCrypto copies, then encrypts
+    /// in place.
+    pub(crate) fn seal_to(
+        &self,
+        iv: &[u8; IV_LEN],
+        aad: &[u8],
+        input: &[u8],
+        out: &mut [u8],
+    ) -> crate::Result<[u8; TAG_LEN]> {
+        if input.len() != out.len() {
+            return Err(crate::Error::Internal("AES-GCM output length"));
+        }
+        #[cfg(feature = "aws-lc-rs")]
+        if let Self::AwsLc(k) = self {
+            let nonce = aws_lc_rs::aead::Nonce::assume_unique_for_key(*iv);
+            let mut tag = [0u8; TAG_LEN];
+            k.seal_out_of_place_scatter(
+                nonce,
+                aws_lc_rs::aead::Aad::from(aad),
+                input,
+                out,
+                &[],
+                &mut tag,
+            )
+            .map_err(|_| crate::Error::LimitExceeded("AES-GCM input too long"))?;
+            return Ok(tag);
+        }
+        out.copy_from_slice(input);
+        self.seal(iv, aad, out)
+    }
+
+    /// Verifies `tag` (in constant time) and decrypts `ciphertext` into `out` (exactly as
+    /// long). On failure the contents of `out` are unspecified and the caller must discard them.
+    #[must_use = "an unchecked tag means unauthenticated plaintext"]
+    pub(crate) fn open_to(
+        &self,
+        iv: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+        tag: &[u8],
+        out: &mut [u8],
+    ) -> bool {
+        if ciphertext.len() != out.len() {
+            return false;
+        }
+        #[cfg(feature = "aws-lc-rs")]
+        if let Self::AwsLc(k) = self {
+            let Ok(iv) = <[u8; IV_LEN]>::try_from(iv) else {
+                return false;
+            };
+            let nonce = aws_lc_rs::aead::Nonce::assume_unique_for_key(iv);
+            return k
+                .open_separate_gather(nonce, aws_lc_rs::aead::Aad::from(aad), ciphertext, tag, out)
+                .is_ok();
+        }
+        out.copy_from_slice(ciphertext);
+        self.open(iv, aad, out, tag)
+    }
+
     /// Verifies `tag` (in constant time) and decrypts `buf` in place. On failure the contents
     /// of `buf` are unspecified and the caller must discard them.
     #[must_use = "an unchecked tag means unauthenticated plaintext"]
@@ -169,5 +229,29 @@ mod tests {
             }
         }
         assert!(Aead::new(&[0; 17]).is_err());
+    }
+
+    #[test]
+    fn out_of_place_matches_in_place_on_every_backend() {
+        let plain: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+        for aead in backends(&[3u8; 32]) {
+            let mut in_place = plain.clone();
+            let tag = aead.seal(&[2; 12], b"aad", &mut in_place).unwrap();
+            let mut out = vec![0u8; plain.len()];
+            assert_eq!(
+                aead.seal_to(&[2; 12], b"aad", &plain, &mut out).unwrap(),
+                tag
+            );
+            assert_eq!(out, in_place);
+            assert!(aead
+                .seal_to(&[2; 12], b"aad", &plain, &mut [0u8; 3])
+                .is_err());
+            let mut opened = vec![0u8; plain.len()];
+            assert!(aead.open_to(&[2; 12], b"aad", &out, &tag, &mut opened));
+            assert_eq!(opened, plain);
+            assert!(!aead.open_to(&[2; 12], b"aaD", &out, &tag, &mut opened));
+            assert!(!aead.open_to(&[2; 12], b"aad", &out, &[0; 16], &mut opened));
+            assert!(!aead.open_to(&[2; 12], b"aad", &out, &tag, &mut [0u8; 3]));
+        }
     }
 }

@@ -5,6 +5,7 @@
 use super::codec::Reader;
 use crate::crypto::aead::Aead;
 use crate::error::FormatError;
+use crate::stream::sink::Sink;
 use crate::suite::{IV_LEN, TAG_LEN};
 
 /// Body AAD content string of a regular frame.
@@ -134,12 +135,13 @@ pub(crate) fn seal_frame_into(
     let mut w = SliceWriter { out, at: 0 };
     w.put(prelude.as_bytes())?;
     let start = w.at;
-    w.put(plaintext)?;
+    let end = start + plaintext.len();
     let buf = w
         .out
-        .get_mut(start..w.at)
+        .get_mut(start..end)
         .ok_or(crate::Error::Internal("frame buffer size"))?;
-    let tag = aead.seal(&prelude.iv, prelude.aad.as_bytes(), buf)?;
+    let tag = aead.seal_to(&prelude.iv, prelude.aad.as_bytes(), plaintext, buf)?;
+    w.at = end;
     w.put(&tag)?;
     if w.at != w.out.len() {
         return Err(crate::Error::Internal("frame buffer size"));
@@ -164,20 +166,29 @@ impl SliceWriter<'_> {
     }
 }
 
-/// Encrypts one frame and appends its serialization to `out` (the plaintext is copied once,
-/// then encrypted in place).
-pub(crate) fn seal_frame(
+/// Serialized size of a frame holding `len` bytes.
+pub(crate) const fn frame_size(len: usize, is_final: bool) -> usize {
+    if is_final {
+        final_frame_size(len)
+    } else {
+        regular_frame_size(len)
+    }
+}
+
+/// Encrypts one frame and appends its serialization to `out`; returns the bytes written.
+/// The plaintext is read once and the ciphertext written straight into `out`.
+pub(crate) fn seal_frame<'o, S: Sink + ?Sized>(
     aead: &Aead,
     message_id: &[u8],
     sequence: u32,
     is_final: bool,
     plaintext: &[u8],
-    out: &mut Vec<u8>,
-) -> crate::Result<()> {
-    let prelude = FramePrelude::new(message_id, sequence, is_final, plaintext.len())?;
-    out.reserve(final_frame_size(plaintext.len()));
-    out.extend_from_slice(prelude.as_bytes());
-    append_sealed(aead, &prelude.iv, prelude.aad.as_bytes(), plaintext, out)
+    out: &'o mut S,
+) -> crate::Result<&'o [u8]> {
+    // On error the caller abandons the whole message, so what was written is left as is.
+    let dst = out.grow(frame_size(plaintext.len(), is_final));
+    seal_frame_into(aead, message_id, sequence, is_final, plaintext, dst)?;
+    Ok(dst)
 }
 
 /// Appends `plaintext`, encrypts it in place, and appends the tag.
@@ -227,8 +238,7 @@ impl RawFrame<'_> {
         if out.len() != self.ciphertext.len() {
             return Err(crate::Error::Internal("frame buffer size"));
         }
-        out.copy_from_slice(self.ciphertext);
-        if aead.open(self.iv, aad.as_bytes(), out, self.tag) {
+        if aead.open_to(self.iv, aad.as_bytes(), self.ciphertext, self.tag, out) {
             Ok(())
         } else {
             out.fill(0);
@@ -239,31 +249,19 @@ impl RawFrame<'_> {
     }
 
     /// Verifies and decrypts this frame, appending the plaintext to `out` only if the tag verifies.
-    pub(crate) fn open(
+    pub(crate) fn open<S: Sink + ?Sized>(
         &self,
         aead: &Aead,
         message_id: &[u8],
         content: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut S,
     ) -> crate::Result<()> {
-        let aad = BodyAad::new(
-            message_id,
-            content,
-            self.sequence,
-            self.ciphertext.len() as u64,
-        );
         let start = out.len();
-        out.extend_from_slice(self.ciphertext);
-        let buf = out.get_mut(start..).unwrap_or_default();
-        if aead.open(self.iv, aad.as_bytes(), buf, self.tag) {
-            Ok(())
-        } else {
-            buf.fill(0);
+        let res = self.open_into(aead, message_id, content, out.grow(self.ciphertext.len()));
+        if res.is_err() {
             out.truncate(start);
-            Err(crate::Error::FrameAuthentication {
-                sequence: self.sequence,
-            })
         }
+        res
     }
 }
 
@@ -347,7 +345,7 @@ mod tests {
     #[test]
     fn frame_round_trip() {
         let aead = Aead::new(&[3u8; 32]).unwrap();
-        let mut msg = Vec::new();
+        let mut msg: Vec<u8> = Vec::new();
         seal_frame(&aead, &[9; 32], 1, false, b"abcd", &mut msg).unwrap();
         seal_frame(&aead, &[9; 32], 2, true, b"ef", &mut msg).unwrap();
         let mut r = Reader::new(&msg);
@@ -355,7 +353,7 @@ mod tests {
         let f2 = parse_frame(&mut r, 4).unwrap();
         r.finish().unwrap();
         assert!(!f1.is_final && f2.is_final && f2.sequence == 2);
-        let mut out = Vec::new();
+        let mut out: Vec<u8> = Vec::new();
         f1.open(&aead, &[9; 32], FRAME_STRING, &mut out).unwrap();
         assert!(f2.open(&aead, &[9; 32], FRAME_STRING, &mut out).is_err());
         f2.open(&aead, &[9; 32], FINAL_FRAME_STRING, &mut out)
@@ -366,7 +364,7 @@ mod tests {
     #[test]
     fn final_frame_longer_than_frame_length_is_rejected() {
         let aead = Aead::new(&[3u8; 32]).unwrap();
-        let mut msg = Vec::new();
+        let mut msg: Vec<u8> = Vec::new();
         seal_frame(&aead, &[9; 32], 1, true, b"abcde", &mut msg).unwrap();
         assert!(parse_frame(&mut Reader::new(&msg), 4).is_err());
     }

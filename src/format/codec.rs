@@ -90,8 +90,8 @@ impl<'a> Reader<'a> {
 }
 
 /// Appends `bytes` preceded by their length as a big-endian u16.
-pub(crate) fn put_u16_prefixed(
-    out: &mut Vec<u8>,
+pub(crate) fn put_u16_prefixed<S: crate::stream::sink::Sink + ?Sized>(
+    out: &mut S,
     bytes: &[u8],
     field: &'static str,
 ) -> Result<(), crate::Error> {

@@ -3,6 +3,7 @@
 use zeroize::Zeroizing;
 
 use super::parallel;
+use super::sink::Sink;
 use crate::client::{Client, PreparedDecrypt, Source};
 use crate::crypto::signature::MessageHasher;
 use crate::error::FormatError;
@@ -136,6 +137,14 @@ impl Decryptor {
     /// # Errors
     /// Any malformed or tampered input; after an error the decryptor accepts nothing more.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<usize> {
+        self.push_to(input, out)
+    }
+
+    pub(crate) fn push_to<S: Sink + ?Sized>(
+        &mut self,
+        input: &[u8],
+        out: &mut S,
+    ) -> crate::Result<usize> {
         let res = self.push_inner(input, out);
         if res.is_err() {
             self.state = State::Failed;
@@ -144,7 +153,7 @@ impl Decryptor {
         res
     }
 
-    fn push_inner(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<usize> {
+    fn push_inner<S: Sink + ?Sized>(&mut self, input: &[u8], out: &mut S) -> crate::Result<usize> {
         match &self.state {
             State::Header => self.push_header(input),
             State::NeedMaterials(_) => Ok(0),
@@ -269,7 +278,7 @@ impl Decryptor {
 
     /// Processes as many complete units (frames, footer) of `input` as there are; returns
     /// the bytes consumed.
-    fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<usize> {
+    fn process<S: Sink + ?Sized>(&mut self, input: &[u8], out: &mut S) -> crate::Result<usize> {
         let mut r = Reader::new(input);
         loop {
             let start = r.position();
@@ -367,11 +376,11 @@ impl Decryptor {
 impl Body {
     /// Opens a long run of complete regular frames starting at `input[start..]` on several
     /// threads. Returns where the run ended, or `None` when there is no run worth it.
-    fn open_parallel_run(
+    fn open_parallel_run<S: Sink + ?Sized>(
         &mut self,
         input: &[u8],
         start: usize,
-        out: &mut Vec<u8>,
+        out: &mut S,
         threads: usize,
     ) -> crate::Result<Option<usize>> {
         let ContentType::Framed { frame_length } = self.prepared.header.content_type else {
@@ -407,8 +416,7 @@ impl Body {
             return Ok(None);
         }
         let before = out.len();
-        out.resize(before + frames.len() * frame_len, 0);
-        let dst = out.get_mut(before..).unwrap_or_default();
+        let dst = out.grow(frames.len() * frame_len);
         let raw = rest.get(..r.position()).unwrap_or_default();
         let aead = &self.prepared.aead;
         let message_id = self.prepared.header.message_id.as_slice();
@@ -447,7 +455,7 @@ impl Body {
         Ok(Some(start + r.position()))
     }
 
-    fn open(&mut self, frame: &RawFrame<'_>, out: &mut Vec<u8>) -> crate::Result<()> {
+    fn open<S: Sink + ?Sized>(&mut self, frame: &RawFrame<'_>, out: &mut S) -> crate::Result<()> {
         let header = &self.prepared.header;
         let content = match header.content_type {
             ContentType::NonFramed => SINGLE_BLOCK_STRING,
@@ -469,7 +477,7 @@ impl Body {
                 &self.prepared.aead,
                 &header.message_id,
                 content,
-                &mut self.held,
+                &mut *self.held,
             )
         } else {
             frame.open(&self.prepared.aead, &header.message_id, content, out)

@@ -3,6 +3,7 @@
 use zeroize::Zeroizing;
 
 use super::parallel;
+use super::sink::{Presized, Sink};
 use crate::client::{Client, PreparedEncrypt, Source};
 use crate::crypto::signature::MessageHasher;
 use crate::format::body;
@@ -83,12 +84,12 @@ impl Encryptor {
         .await
     }
 
-    pub(crate) async fn from_source(
+    pub(crate) async fn from_source<S: Sink + ?Sized>(
         client: &Client,
         source: Source<'_>,
         max_plaintext_length: Option<u64>,
         encryption_context: &EncryptionContext,
-        out: &mut Vec<u8>,
+        out: &mut S,
     ) -> crate::Result<Self> {
         let materials = client
             .encryption_materials(source, max_plaintext_length, encryption_context)
@@ -120,9 +121,13 @@ impl Encryptor {
         &self.prepared.header
     }
 
-    fn seal(&mut self, plaintext: &[u8], is_final: bool, out: &mut Vec<u8>) -> crate::Result<()> {
-        let start = out.len();
-        body::seal_frame(
+    fn seal<S: Sink + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        is_final: bool,
+        out: &mut S,
+    ) -> crate::Result<()> {
+        let written = body::seal_frame(
             &self.prepared.aead,
             &self.prepared.header.message_id,
             self.sequence,
@@ -131,7 +136,7 @@ impl Encryptor {
             out,
         )?;
         if let Some(h) = self.hasher.as_mut() {
-            h.update(out.get(start..).unwrap_or_default());
+            h.update(written);
         }
         if !is_final {
             self.sequence = self
@@ -145,12 +150,35 @@ impl Encryptor {
         Ok(())
     }
 
+    /// Encrypts a whole plaintext (one-shot encrypt) into a buffer allocated once at the
+    /// message's size, the header first.
+    pub(crate) fn seal_all(mut self, header: &[u8], plaintext: &[u8]) -> crate::Result<Vec<u8>> {
+        // esdk makes the last full frame final: ceil(n / f) frames, at least one.
+        let regular = plaintext.len().div_ceil(self.frame_len).max(1) - 1;
+        let final_len = plaintext.len() - regular * self.frame_len;
+        // The longest DER ECDSA signature (P-384) is 104 bytes.
+        let footer = if self.hasher.is_some() { 2 + 104 } else { 0 };
+        let size = regular
+            .saturating_mul(body::regular_frame_size(self.frame_len))
+            .saturating_add(body::final_frame_size(final_len))
+            .saturating_add(header.len() + footer);
+        let mut out = Presized::new(size);
+        out.extend_from_slice(header);
+        self.push_to(plaintext, &mut out)?;
+        self.finish_to(&mut out)?;
+        Ok(out.into_vec())
+    }
+
     /// Encrypts `input` and appends whole frames to `out`. The last full frame is held back
     /// until more input arrives or [`finish`](Self::finish) makes it the final frame.
     ///
     /// # Errors
     /// [`Error::LimitExceeded`] past 2^32 - 1 frames.
-    pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> crate::Result<()> {
+    pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<()> {
+        self.push_to(input, out)
+    }
+
+    fn push_to<S: Sink + ?Sized>(&mut self, mut input: &[u8], out: &mut S) -> crate::Result<()> {
         if input.is_empty() {
             return Ok(());
         }
@@ -180,9 +208,7 @@ impl Encryptor {
                 .ok_or(Error::LimitExceeded(
                     "plaintext needs more than 2^32 - 1 frames",
                 ))?;
-            let start = out.len();
-            out.resize(start + run * body::regular_frame_size(self.frame_len), 0);
-            let dst = out.get_mut(start..).unwrap_or_default();
+            let dst = out.grow(run * body::regular_frame_size(self.frame_len));
             let header = &self.prepared.header;
             parallel::seal_and_hash(
                 &self.prepared.aead,
@@ -210,7 +236,11 @@ impl Encryptor {
     ///
     /// # Errors
     /// When signing fails.
-    pub fn finish(mut self, out: &mut Vec<u8>) -> crate::Result<()> {
+    pub fn finish(self, out: &mut Vec<u8>) -> crate::Result<()> {
+        self.finish_to(out)
+    }
+
+    fn finish_to<S: Sink + ?Sized>(mut self, out: &mut S) -> crate::Result<()> {
         let pending = std::mem::take(&mut self.pending);
         self.seal(&pending, true, out)?;
         if let (Some(hasher), Some(key)) = (self.hasher.take(), self.prepared.signing_key.as_ref())

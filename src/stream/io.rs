@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::{Decryptor, Encryptor};
 use crate::blocking::block_on;
 use crate::error::FormatError;
-use crate::{Client, EncryptionContext, Error, Keyring};
+use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
 
 pub(crate) fn to_io(e: Error) -> io::Error {
     match e {
@@ -62,6 +62,44 @@ impl<W: Write> EncryptingWriter<W> {
             encryption_context,
             &mut out,
         ))?;
+        Self::start(encryptor, inner, out)
+    }
+
+    /// As [`new`](Self::new), with materials from `cmm` (blocking).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Write;
+    /// let keyring = std::sync::Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
+    /// let cmm = esdk::DefaultMaterialsManager::new(keyring.clone());
+    /// let client = esdk::Client::default();
+    /// let mut writer = esdk::stream::io::EncryptingWriter::with_cmm(&client, &cmm, &Default::default(), Vec::new())?;
+    /// writer.write_all(b"streamed")?;
+    /// let message = writer.finish()?;
+    /// assert_eq!(esdk::blocking::decrypt(&client, keyring.as_ref(), &message)?.plaintext, b"streamed");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Client::encrypt_with_cmm`], and I/O errors of `inner`.
+    pub fn with_cmm(
+        client: &Client,
+        cmm: &dyn MaterialsManager,
+        encryption_context: &EncryptionContext,
+        inner: W,
+    ) -> crate::Result<Self> {
+        let mut out = Vec::new();
+        let encryptor = block_on(Encryptor::with_cmm(
+            client,
+            cmm,
+            None,
+            encryption_context,
+            &mut out,
+        ))?;
+        Self::start(encryptor, inner, out)
+    }
+
+    fn start(encryptor: Encryptor, inner: W, out: Vec<u8>) -> crate::Result<Self> {
         let mut writer = Self {
             encryptor,
             inner,

@@ -8,6 +8,7 @@ mod decryptor;
 mod encryptor;
 pub mod io;
 mod parallel;
+pub(crate) mod sink;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 

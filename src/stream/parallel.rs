@@ -189,7 +189,7 @@ mod tests {
         let id = [4u8; 32];
         let frame_len = 1000;
         let plaintext: Vec<u8> = (0..frame_len * 37).map(|i| (i % 251) as u8).collect();
-        let mut sequential = Vec::new();
+        let mut sequential: Vec<u8> = Vec::new();
         for (i, frame) in plaintext.chunks(frame_len).enumerate() {
             body::seal_frame(&aead, &id, 5 + i as u32, false, frame, &mut sequential).unwrap();
         }

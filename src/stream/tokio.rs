@@ -12,7 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
 use super::io::{push_header_chunk, to_io, Released};
 use super::{Decryptor, Encryptor};
-use crate::{Client, EncryptionContext, Error, Keyring};
+use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
 
 /// Encrypts everything written to it into `inner`. Call `shutdown()` (from
 /// `tokio::io::AsyncWriteExt`) at the end: it writes the final frame and footer.
@@ -58,12 +58,47 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
     ) -> crate::Result<Self> {
         let mut out = Vec::new();
         let encryptor = Encryptor::new(client, keyring, encryption_context, &mut out).await?;
-        Ok(Self {
+        Ok(Self::start(encryptor, inner, out))
+    }
+
+    /// As [`new`](Self::new), with materials from `cmm`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncWriteExt;
+    /// let keyring = std::sync::Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
+    /// let cmm = esdk::DefaultMaterialsManager::new(keyring.clone());
+    /// let client = esdk::Client::default();
+    /// let mut writer = esdk::stream::tokio::AsyncEncryptingWriter::with_cmm(&client, &cmm, &Default::default(), Vec::new()).await?;
+    /// writer.write_all(b"async").await?;
+    /// writer.shutdown().await?;
+    /// let message = writer.into_inner();
+    /// assert_eq!(client.decrypt(keyring.as_ref(), &message).await?.plaintext, b"async");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Client::encrypt_with_cmm`].
+    pub async fn with_cmm(
+        client: &Client,
+        cmm: &dyn MaterialsManager,
+        encryption_context: &EncryptionContext,
+        inner: W,
+    ) -> crate::Result<Self> {
+        let mut out = Vec::new();
+        let encryptor =
+            Encryptor::with_cmm(client, cmm, None, encryption_context, &mut out).await?;
+        Ok(Self::start(encryptor, inner, out))
+    }
+
+    fn start(encryptor: Encryptor, inner: W, out: Vec<u8>) -> Self {
+        Self {
             encryptor: Some(encryptor),
             inner,
             out,
             out_pos: 0,
-        })
+        }
     }
 
     /// The inner writer (after `shutdown`, it holds the whole message).

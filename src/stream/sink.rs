@@ -1,0 +1,114 @@
+//! Where the encryptor and decryptor write: a growing `Vec`, or a buffer sized up front.
+//!
+//! Ciphertext and plaintext are written straight into the space `grow` returns (AES-GCM reads
+//! its input from one buffer and writes its output into another), so no byte is copied twice.
+//! A [`Presized`] buffer comes from `vec![0; n]`, which the allocator serves with pages that
+//! are zero and not yet touched: the pages are first touched by the thread that encrypts or
+//! decrypts into them, so for large messages the page faults are spread over the worker
+//! threads instead of being paid up front by one thread zero-filling the whole output.
+
+/// An append-only output.
+pub(crate) trait Sink {
+    /// Bytes written so far.
+    fn len(&self) -> usize;
+    /// Appends `n` bytes and returns them for the caller to overwrite completely. Their
+    /// contents on return are unspecified (zero for a `Vec`).
+    fn grow(&mut self, n: usize) -> &mut [u8];
+    /// Drops everything after the first `len` bytes.
+    fn truncate(&mut self, len: usize);
+    /// Appends a copy of `bytes`.
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        self.grow(bytes.len()).copy_from_slice(bytes);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn grow(&mut self, n: usize) -> &mut [u8] {
+        let start = Vec::len(self);
+        self.resize(start.saturating_add(n), 0);
+        self.get_mut(start..).unwrap_or_default()
+    }
+
+    fn truncate(&mut self, len: usize) {
+        Vec::truncate(self, len);
+    }
+
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        Vec::extend_from_slice(self, bytes);
+    }
+}
+
+/// A buffer allocated zeroed at its expected final size; it grows past it if need be.
+pub(crate) struct Presized {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Presized {
+    /// Room for `capacity` bytes; the memory is not touched until written.
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            buf: vec![0; capacity],
+            len: 0,
+        }
+    }
+
+    /// The bytes written, without the unused tail.
+    pub(crate) fn into_vec(self) -> Vec<u8> {
+        let mut buf = self.buf;
+        Vec::truncate(&mut buf, self.len);
+        if buf.capacity() - buf.len() > 4096 {
+            buf.shrink_to_fit();
+        }
+        buf
+    }
+}
+
+impl Sink for Presized {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn grow(&mut self, n: usize) -> &mut [u8] {
+        let start = self.len;
+        let end = start.saturating_add(n);
+        if end > self.buf.len() {
+            self.buf.resize(end, 0);
+        }
+        self.len = end;
+        self.buf.get_mut(start..end).unwrap_or_default()
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presized_and_vec_sinks_agree() {
+        let mut v: Vec<u8> = Vec::new();
+        let mut p = Presized::new(10);
+        for sink in [&mut v as &mut dyn Sink, &mut p] {
+            sink.extend_from_slice(b"abc");
+            sink.grow(4).copy_from_slice(b"defg");
+            sink.truncate(5);
+            sink.extend_from_slice(b"XYZ0123456789");
+            assert_eq!(sink.len(), 18);
+        }
+        assert_eq!(p.into_vec(), v);
+        assert_eq!(v, b"abcdeXYZ0123456789");
+        let mut small = Presized::new(1 << 20);
+        small.extend_from_slice(b"hi");
+        let out = small.into_vec();
+        assert_eq!(out, b"hi");
+        assert!(out.capacity() < 1 << 20);
+    }
+}
