@@ -39,6 +39,24 @@ struct Body {
     held: Zeroizing<Vec<u8>>,
 }
 
+/// How far the plaintext a decryptor released so far is verified
+/// ([`Decryptor::verification`], [`super::io::DecryptingReader::verification`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verification {
+    /// No plaintext released: the header is not authenticated yet, or decryption failed.
+    Nothing,
+    /// Unsigned message, body being read: every released byte's frame tag verified under the
+    /// data key, but the message may still turn out to be truncated.
+    FramesAuthenticated,
+    /// Signed message, body or footer being read: every released byte's frame tag verified
+    /// under the data key, but **not yet the signature**, so anyone who can decrypt the data
+    /// key could have written it; the final frame is held back until the signature verifies.
+    SignaturePending,
+    /// The whole message verified: every tag, and for a signed message the signature.
+    Complete,
+}
+
 /// Decrypts a message given in pieces of any size, with no I/O of its own.
 ///
 /// Three steps: [`push`](Self::push) bytes until [`header`](Self::header) is available,
@@ -51,7 +69,9 @@ struct Body {
 /// *before* the footer signature is checked (as the specification allows); the final frame
 /// (or a non-framed body) is held back until the signature verifies. Until `finish` returns
 /// `Ok`, treat released plaintext of a signed message as authenticated by the data key but not
-/// yet by the signer. Use [`crate::ClientBuilder::unsigned_only`] to refuse signed messages.
+/// yet by the signer: [`verification`](Self::verification) says
+/// [`Verification::SignaturePending`]. Use [`crate::ClientBuilder::unsigned_only`] to refuse
+/// signed messages.
 ///
 /// ```
 /// # fn main() -> Result<(), esdk::Error> {
@@ -118,6 +138,44 @@ impl Decryptor {
     /// Whether the whole message has been read and verified.
     pub fn is_done(&self) -> bool {
         matches!(self.state, State::Done(_))
+    }
+
+    /// How far the plaintext released so far is verified. Until this is
+    /// [`Verification::Complete`], released plaintext may belong to a truncated message, and
+    /// for a signed message ([`Verification::SignaturePending`]) it is not yet covered by the
+    /// signature.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::stream::{Decryptor, Verification};
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::builder().frame_length(100)?.build(); // signed suite 0x0578
+    /// let message = esdk::blocking::encrypt(&client, &keyring, &[7u8; 1000], &Default::default())?;
+    ///
+    /// let mut decryptor = Decryptor::new(&client);
+    /// let mut plaintext = Vec::new();
+    /// let used = decryptor.push(&message, &mut plaintext)?;
+    /// assert_eq!(decryptor.verification(), Verification::Nothing);
+    /// esdk::blocking::block_on(decryptor.authenticate(&keyring))?;
+    /// let rest = &message[used..];
+    /// decryptor.push(&rest[..rest.len() - 10], &mut plaintext)?;
+    /// assert_eq!(decryptor.verification(), Verification::SignaturePending);
+    /// assert_eq!(plaintext.len(), 900); // the final frame is held back
+    /// decryptor.push(&rest[rest.len() - 10..], &mut plaintext)?;
+    /// assert_eq!(decryptor.verification(), Verification::Complete);
+    /// assert_eq!(plaintext, vec![7u8; 1000]);
+    /// # Ok(()) }
+    /// ```
+    pub fn verification(&self) -> Verification {
+        match &self.state {
+            State::Header | State::NeedMaterials(_) | State::Failed => Verification::Nothing,
+            State::Body(b) | State::Footer(b) if b.hasher.is_some() => {
+                Verification::SignaturePending
+            }
+            // A footer without a hasher does not occur: the footer state is for signed suites.
+            State::Body(_) | State::Footer(_) => Verification::FramesAuthenticated,
+            State::Done(_) => Verification::Complete,
+        }
     }
 
     /// The full encryption context (stored plus reproduced pairs) once authenticated.

@@ -9,7 +9,7 @@ use std::io::{self, Read, Write};
 
 use zeroize::Zeroizing;
 
-use super::{Decryptor, Encryptor};
+use super::{Decryptor, Encryptor, Verification};
 use crate::blocking::block_on;
 use crate::error::FormatError;
 use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
@@ -166,6 +166,8 @@ const READ_CHUNK: usize = 64 * 1024;
 /// ```
 pub struct DecryptingReader<R: Read> {
     decryptor: Option<Decryptor>,
+    /// Set when the decryptor finished: the whole message verified.
+    complete: bool,
     inner: R,
     input: Vec<u8>,
     out: Released,
@@ -282,6 +284,7 @@ impl<R: Read> DecryptingReader<R> {
         decryptor.push(&rest, out.refill())?;
         Ok(Self {
             decryptor: Some(decryptor),
+            complete: false,
             inner,
             input: vec![0u8; READ_CHUNK],
             out,
@@ -291,6 +294,17 @@ impl<R: Read> DecryptingReader<R> {
     /// The authenticated header.
     pub fn header(&self) -> Option<&crate::Header> {
         self.decryptor.as_ref().and_then(Decryptor::header)
+    }
+
+    /// How far the plaintext read so far is verified: [`Verification::Complete`] once `read`
+    /// reported the end of the message; [`Verification::SignaturePending`] while a signed
+    /// message's body is read: act on the plaintext only once it is `Complete`.
+    pub fn verification(&self) -> Verification {
+        match &self.decryptor {
+            Some(d) => d.verification(),
+            None if self.complete => Verification::Complete,
+            None => Verification::Nothing,
+        }
     }
 
     /// Returns the inner reader.
@@ -315,6 +329,7 @@ impl<R: Read> Read for DecryptingReader<R> {
                     .take()
                     .ok_or_else(|| to_io(Error::Internal("reader state")))?;
                 decryptor.finish().map_err(to_io)?;
+                self.complete = true;
                 return Ok(0);
             }
             decryptor

@@ -12,7 +12,7 @@ pub(crate) mod sink;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
-pub use decryptor::Decryptor;
+pub use decryptor::{Decryptor, Verification};
 pub use encryptor::Encryptor;
 
 #[cfg(test)]
@@ -123,12 +123,65 @@ mod tests {
         let mut out = Vec::new();
         let used = d.push(&message, &mut out).unwrap();
         block_on(d.authenticate(&keyring)).unwrap();
+        assert_eq!(d.verification(), Verification::SignaturePending);
         // Everything but the last footer byte: two regular frames released, the final one held.
         d.push(&message[used..message.len() - 1], &mut out).unwrap();
         assert_eq!(out.len(), 20);
+        assert_eq!(d.verification(), Verification::SignaturePending);
         d.push(&message[message.len() - 1..], &mut out).unwrap();
         assert_eq!(out, plaintext);
+        assert_eq!(d.verification(), Verification::Complete);
         d.finish().unwrap();
+    }
+
+    /// A reader that hands out at most 7 bytes per call.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn verification_follows_the_message() {
+        let keyring = RawAesKeyring::new("ns", "k", &[5u8; 32]).unwrap();
+        for (suite, during) in [
+            (
+                &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+                Verification::FramesAuthenticated,
+            ),
+            (
+                &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
+                Verification::SignaturePending,
+            ),
+        ] {
+            let client = Client::builder()
+                .suite(suite)
+                .frame_length(10)
+                .unwrap()
+                .build();
+            let message =
+                block_on(client.encrypt(&keyring, &[3u8; 45], &EncryptionContext::new())).unwrap();
+            let mut r = DecryptingReader::new(&client, &keyring, Trickle(&message)).unwrap();
+            assert_eq!(r.verification(), during);
+            let mut first = [0u8; 10];
+            r.read_exact(&mut first).unwrap();
+            assert_eq!(r.verification(), during);
+            let mut rest = Vec::new();
+            r.read_to_end(&mut rest).unwrap();
+            assert_eq!(r.verification(), Verification::Complete);
+            // A tampered tail: the reader fails and never claims completeness.
+            let mut tampered = message.clone();
+            let last = tampered.len() - 1;
+            tampered[last] ^= 1;
+            let mut r = DecryptingReader::new(&client, &keyring, Trickle(&tampered)).unwrap();
+            assert!(r.read_to_end(&mut Vec::new()).is_err());
+            assert_ne!(r.verification(), Verification::Complete);
+        }
     }
 
     #[test]

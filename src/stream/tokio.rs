@@ -11,7 +11,7 @@ use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
 use super::io::{push_header_chunk, to_io, Released};
-use super::{Decryptor, Encryptor};
+use super::{Decryptor, Encryptor, Verification};
 use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
 
 /// Encrypts everything written to it into `inner`. Call `shutdown()` (from
@@ -178,6 +178,8 @@ const READ_CHUNK: usize = 64 * 1024;
 /// ```
 pub struct AsyncDecryptingReader<R> {
     decryptor: Option<Decryptor>,
+    /// Set when the decryptor finished: the whole message verified.
+    complete: bool,
     inner: R,
     input: Vec<u8>,
     out: Released,
@@ -215,6 +217,7 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
         decryptor.push(&rest, out.refill())?;
         Ok(Self {
             decryptor: Some(decryptor),
+            complete: false,
             inner,
             input: vec![0u8; READ_CHUNK],
             out,
@@ -224,6 +227,17 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
     /// The authenticated header.
     pub fn header(&self) -> Option<&crate::Header> {
         self.decryptor.as_ref().and_then(Decryptor::header)
+    }
+
+    /// How far the plaintext read so far is verified: [`Verification::Complete`] once `read`
+    /// reported the end of the message; [`Verification::SignaturePending`] while a signed
+    /// message's body is read: act on the plaintext only once it is `Complete`.
+    pub fn verification(&self) -> Verification {
+        match &self.decryptor {
+            Some(d) => d.verification(),
+            None if self.complete => Verification::Complete,
+            None => Verification::Nothing,
+        }
     }
 }
 
@@ -252,6 +266,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for AsyncDecryptingReader<R> {
                     .take()
                     .ok_or_else(|| to_io(Error::Internal("reader state")))?;
                 decryptor.finish().map_err(to_io)?;
+                this.complete = true;
                 return Poll::Ready(Ok(()));
             }
             decryptor
