@@ -140,6 +140,23 @@ impl Decryptor {
         matches!(self.state, State::Done(_))
     }
 
+    /// How many bytes the readers ask their input for at a time: 64 KiB, or with several
+    /// threads enough for a parallel run of frames.
+    pub(crate) fn read_size(&self) -> usize {
+        const READ_CHUNK: usize = 64 * 1024;
+        match self.header().map(Header::content_type) {
+            Some(ContentType::Framed { frame_length }) => {
+                let frame = usize::try_from(frame_length.get()).unwrap_or(usize::MAX);
+                let size = body::regular_frame_size(frame);
+                parallel::batch_bytes(size, self.client.threads())
+                    .saturating_add(size)
+                    .max(READ_CHUNK)
+                    .min(64 << 20)
+            }
+            _ => READ_CHUNK,
+        }
+    }
+
     /// How far the plaintext released so far is verified. Until this is
     /// [`Verification::Complete`], released plaintext may belong to a truncated message, and
     /// for a signed message ([`Verification::SignaturePending`]) it is not yet covered by the

@@ -11,7 +11,9 @@ use crate::format::header::{ContentType, Header};
 use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
 
 /// Encrypts a plaintext given in pieces of any size into a framed message, with no I/O of its
-/// own. Memory held: one frame of plaintext.
+/// own. Memory held: one frame of plaintext; with [`crate::ClientBuilder::threads`] above 1,
+/// up to 1 MiB per thread plus one frame, gathered so that small writes are sealed in
+/// parallel too.
 ///
 /// [`finish`](Self::finish) must be called: it writes the final frame and, for signed suites,
 /// the footer. A message without them is truncated, and decryption rejects it.
@@ -33,8 +35,12 @@ use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
 pub struct Encryptor {
     prepared: PreparedEncrypt,
     frame_len: usize,
-    /// Plaintext of the frame being filled (at most one frame).
+    /// Plaintext not sealed yet: at most one frame, or with several threads at most
+    /// [`parallel::batch_bytes`] plus one frame, so that pieces written one by one are still
+    /// sealed in parallel runs.
     pending: Zeroizing<Vec<u8>>,
+    /// How much input is gathered before sealing.
+    batch: usize,
     sequence: u32,
     hasher: Option<MessageHasher>,
     threads: usize,
@@ -113,6 +119,7 @@ impl Encryptor {
             sequence: 1,
             hasher,
             threads: client.threads(),
+            batch: parallel::batch_bytes(frame_len, client.threads()),
         })
     }
 
@@ -178,57 +185,80 @@ impl Encryptor {
         self.push_to(input, out)
     }
 
-    fn push_to<S: Sink + ?Sized>(&mut self, mut input: &[u8], out: &mut S) -> crate::Result<()> {
+    pub(crate) fn push_to<S: Sink + ?Sized>(
+        &mut self,
+        mut input: &[u8],
+        out: &mut S,
+    ) -> crate::Result<()> {
         if input.is_empty() {
             return Ok(());
         }
-        // Complete the pending frame; seal it once we know more input follows.
+        // Small pieces are gathered (up to one frame, or a parallel batch with several threads).
+        if self.pending.len() + input.len() <= self.batch {
+            self.pending.extend_from_slice(input);
+            return Ok(());
+        }
+        // Top the gathered input up to whole frames and seal them: more input follows them,
+        // so none of them is the final frame.
         if !self.pending.is_empty() {
-            let take = (self.frame_len - self.pending.len()).min(input.len());
-            let (head, rest) = input.split_at(take);
-            self.pending.extend_from_slice(head);
-            input = rest;
-            if input.is_empty() {
-                return Ok(());
+            let partial = self.pending.len() % self.frame_len;
+            if partial != 0 {
+                let take = (self.frame_len - partial).min(input.len());
+                let (head, rest) = input.split_at(take);
+                self.pending.extend_from_slice(head);
+                input = rest;
+                if input.is_empty() {
+                    return Ok(());
+                }
             }
             let pending = std::mem::take(&mut self.pending);
-            self.seal(&pending, false, out)?;
+            let sealed = self.seal_regular(&pending, out);
             self.pending = pending;
             self.pending.clear();
+            sealed?;
         }
-        // Seal whole frames straight from the input while more input follows them; a long
-        // run is spread over threads.
+        // Seal whole frames straight from the input while more input follows them; keep the
+        // last (full or partial) frame, which may turn out to be the final one.
         let run = input.len().saturating_sub(1) / self.frame_len;
-        if parallel::worth_it(run, self.frame_len, self.threads) {
-            let (frames, rest) = input.split_at(run * self.frame_len);
-            let last = u32::try_from(run)
-                .ok()
-                .and_then(|n| self.sequence.checked_add(n))
-                .filter(|s| *s != body::FINAL_FRAME_MARKER)
-                .ok_or(Error::LimitExceeded(
-                    "plaintext needs more than 2^32 - 1 frames",
-                ))?;
-            let dst = out.grow(run * body::regular_frame_size(self.frame_len));
-            let header = &self.prepared.header;
-            parallel::seal_and_hash(
-                &self.prepared.aead,
-                &header.message_id,
-                self.sequence,
-                frames,
-                self.frame_len,
-                dst,
-                self.threads,
-                self.hasher.as_mut(),
-            )?;
-            self.sequence = last;
-            input = rest;
+        let (frames, rest) = input.split_at(run * self.frame_len);
+        self.seal_regular(frames, out)?;
+        self.pending.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// Seals `plaintext`, a whole number of frames, as regular frames; a long run is spread
+    /// over threads.
+    fn seal_regular<S: Sink + ?Sized>(
+        &mut self,
+        plaintext: &[u8],
+        out: &mut S,
+    ) -> crate::Result<()> {
+        let run = plaintext.len() / self.frame_len;
+        if !parallel::worth_it(run, self.frame_len, self.threads) {
+            for frame in plaintext.chunks(self.frame_len) {
+                self.seal(frame, false, out)?;
+            }
+            return Ok(());
         }
-        while input.len() > self.frame_len {
-            let (frame, rest) = input.split_at(self.frame_len);
-            self.seal(frame, false, out)?;
-            input = rest;
-        }
-        self.pending.extend_from_slice(input);
+        let last = u32::try_from(run)
+            .ok()
+            .and_then(|n| self.sequence.checked_add(n))
+            .filter(|s| *s != body::FINAL_FRAME_MARKER)
+            .ok_or(Error::LimitExceeded(
+                "plaintext needs more than 2^32 - 1 frames",
+            ))?;
+        let dst = out.grow(run * body::regular_frame_size(self.frame_len));
+        parallel::seal_and_hash(
+            &self.prepared.aead,
+            &self.prepared.header.message_id,
+            self.sequence,
+            plaintext,
+            self.frame_len,
+            dst,
+            self.threads,
+            self.hasher.as_mut(),
+        )?;
+        self.sequence = last;
         Ok(())
     }
 
@@ -240,9 +270,13 @@ impl Encryptor {
         self.finish_to(out)
     }
 
-    fn finish_to<S: Sink + ?Sized>(mut self, out: &mut S) -> crate::Result<()> {
+    pub(crate) fn finish_to<S: Sink + ?Sized>(mut self, out: &mut S) -> crate::Result<()> {
         let pending = std::mem::take(&mut self.pending);
-        self.seal(&pending, true, out)?;
+        // The gathered input may hold several frames; the last (full or partial) is final.
+        let regular = pending.len().saturating_sub(1) / self.frame_len * self.frame_len;
+        let (frames, last) = pending.split_at(regular);
+        self.seal_regular(frames, out)?;
+        self.seal(last, true, out)?;
         if let (Some(hasher), Some(key)) = (self.hasher.take(), self.prepared.signing_key.as_ref())
         {
             crate::format::codec::put_u16_prefixed(out, &key.sign(hasher)?, "signature")?;

@@ -9,6 +9,7 @@ use std::io::{self, Read, Write};
 
 use zeroize::Zeroizing;
 
+use super::sink::{Presized, Sink};
 use super::{Decryptor, Encryptor, Verification};
 use crate::blocking::block_on;
 use crate::error::FormatError;
@@ -41,7 +42,7 @@ pub(crate) fn to_io(e: Error) -> io::Error {
 pub struct EncryptingWriter<W: Write> {
     encryptor: Encryptor,
     inner: W,
-    out: Vec<u8>,
+    out: Presized,
 }
 
 impl<W: Write> EncryptingWriter<W> {
@@ -99,7 +100,9 @@ impl<W: Write> EncryptingWriter<W> {
         Self::start(encryptor, inner, out)
     }
 
-    fn start(encryptor: Encryptor, inner: W, out: Vec<u8>) -> crate::Result<Self> {
+    fn start(encryptor: Encryptor, inner: W, header: Vec<u8>) -> crate::Result<Self> {
+        let mut out = Presized::new(0);
+        out.extend_from_slice(&header);
         let mut writer = Self {
             encryptor,
             inner,
@@ -110,7 +113,7 @@ impl<W: Write> EncryptingWriter<W> {
     }
 
     fn drain(&mut self) -> io::Result<()> {
-        self.inner.write_all(&self.out)?;
+        self.inner.write_all(self.out.bytes())?;
         self.out.clear();
         Ok(())
     }
@@ -121,8 +124,8 @@ impl<W: Write> EncryptingWriter<W> {
     /// I/O errors of `inner`, or signing failures.
     #[must_use = "the message is complete only when finish returns Ok"]
     pub fn finish(mut self) -> crate::Result<W> {
-        self.encryptor.finish(&mut self.out)?;
-        self.inner.write_all(&self.out)?;
+        self.encryptor.finish_to(&mut self.out)?;
+        self.inner.write_all(self.out.bytes())?;
         self.inner.flush()?;
         Ok(self.inner)
     }
@@ -130,7 +133,7 @@ impl<W: Write> EncryptingWriter<W> {
 
 impl<W: Write> Write for EncryptingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.encryptor.push(buf, &mut self.out).map_err(to_io)?;
+        self.encryptor.push_to(buf, &mut self.out).map_err(to_io)?;
         self.drain()?;
         Ok(buf.len())
     }
@@ -139,8 +142,6 @@ impl<W: Write> Write for EncryptingWriter<W> {
         self.inner.flush()
     }
 }
-
-const READ_CHUNK: usize = 64 * 1024;
 
 /// Decrypts the message read from `inner`. `read` returns `Ok(0)` only after the whole
 /// message, including a signed message's footer signature, has verified; a truncated or
@@ -174,21 +175,24 @@ pub struct DecryptingReader<R: Read> {
 }
 
 /// Plaintext the decryptor released and the caller has not read yet. Zeroized when dropped.
+/// The buffer is reused: its bytes stay initialized between refills, so releasing plaintext
+/// into it writes each byte once.
 #[derive(Default)]
 pub(crate) struct Released {
     buf: Zeroizing<Vec<u8>>,
+    len: usize,
     pos: usize,
 }
 
 impl Released {
     /// Bytes waiting to be read.
     pub(crate) fn pending(&self) -> usize {
-        self.buf.len().saturating_sub(self.pos)
+        self.len.saturating_sub(self.pos)
     }
 
     /// Copies as much as fits into `dst`; returns how much.
     pub(crate) fn read_into(&mut self, dst: &mut [u8]) -> usize {
-        let available = self.buf.get(self.pos..).unwrap_or_default();
+        let available = self.buf.get(self.pos..self.len).unwrap_or_default();
         let n = available.len().min(dst.len());
         if let (Some(d), Some(a)) = (dst.get_mut(..n), available.get(..n)) {
             d.copy_from_slice(a);
@@ -197,11 +201,31 @@ impl Released {
         n
     }
 
-    /// The empty buffer to release more plaintext into (call only when nothing is pending).
-    pub(crate) fn refill(&mut self) -> &mut Vec<u8> {
-        self.buf.clear();
+    /// The emptied buffer to release more plaintext into (call only when nothing is pending).
+    pub(crate) fn refill(&mut self) -> &mut Self {
+        self.len = 0;
         self.pos = 0;
-        &mut self.buf
+        self
+    }
+}
+
+impl Sink for Released {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn grow(&mut self, n: usize) -> &mut [u8] {
+        let start = self.len;
+        let end = start.saturating_add(n);
+        if end > self.buf.len() {
+            self.buf.resize(end, 0);
+        }
+        self.len = end;
+        self.buf.get_mut(start..end).unwrap_or_default()
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
     }
 }
 
@@ -210,12 +234,12 @@ impl Released {
 pub(crate) fn push_header_chunk(
     decryptor: &mut Decryptor,
     chunk: &[u8],
-    out: &mut Vec<u8>,
+    out: &mut Released,
 ) -> crate::Result<Option<Vec<u8>>> {
     if chunk.is_empty() {
         return Err(FormatError::Truncated("header").into());
     }
-    let used = decryptor.push(chunk, out)?;
+    let used = decryptor.push_to(chunk, out)?;
     Ok(decryptor
         .header()
         .map(|_| chunk.get(used..).unwrap_or_default().to_vec()))
@@ -281,12 +305,13 @@ impl<R: Read> DecryptingReader<R> {
             }
         };
         authenticate(&mut decryptor)?;
-        decryptor.push(&rest, out.refill())?;
+        decryptor.push_to(&rest, out.refill())?;
+        let input = vec![0u8; decryptor.read_size()];
         Ok(Self {
             decryptor: Some(decryptor),
             complete: false,
             inner,
-            input: vec![0u8; READ_CHUNK],
+            input,
             out,
         })
     }
@@ -333,7 +358,7 @@ impl<R: Read> Read for DecryptingReader<R> {
                 return Ok(0);
             }
             decryptor
-                .push(self.input.get(..n).unwrap_or_default(), self.out.refill())
+                .push_to(self.input.get(..n).unwrap_or_default(), self.out.refill())
                 .map_err(to_io)?;
         }
     }

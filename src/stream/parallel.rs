@@ -11,6 +11,17 @@ use crate::format::body::{self, RawFrame, FRAME_STRING};
 /// Runs shorter than this stay on the caller's thread: spawning costs more than it saves.
 pub(crate) const MIN_PARALLEL_BYTES: usize = 1 << 20;
 
+/// How much input streaming gathers before sealing or opening a run: one frame on one
+/// thread; with several, enough for every thread to get at least [`MIN_PARALLEL_BYTES`]
+/// of a parallel run.
+pub(crate) fn batch_bytes(frame_len: usize, threads: usize) -> usize {
+    if threads > 1 {
+        frame_len.max(MIN_PARALLEL_BYTES.saturating_mul(threads))
+    } else {
+        frame_len
+    }
+}
+
 /// Whether a run of `frames` frames of `frame_len` bytes is worth spreading over `threads`.
 pub(crate) fn worth_it(frames: usize, frame_len: usize, threads: usize) -> bool {
     threads > 1 && frames >= 2 && frames.saturating_mul(frame_len) >= MIN_PARALLEL_BYTES

@@ -42,7 +42,8 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// A buffer allocated zeroed at its expected final size; it grows past it if need be.
+/// A buffer allocated zeroed at its expected final size; it grows past it if need be. Also
+/// the streaming writers' reusable output buffer.
 pub(crate) struct Presized {
     buf: Vec<u8>,
     len: usize,
@@ -55,6 +56,16 @@ impl Presized {
             buf: vec![0; capacity],
             len: 0,
         }
+    }
+
+    /// The bytes written so far.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Empties it, keeping the memory (and its stale bytes) for the next writes.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
     }
 
     /// The bytes written, without the unused tail.

@@ -11,6 +11,7 @@ use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
 use super::io::{push_header_chunk, to_io, Released};
+use super::sink::{Presized, Sink};
 use super::{Decryptor, Encryptor, Verification};
 use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
 
@@ -33,7 +34,7 @@ use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
 pub struct AsyncEncryptingWriter<W> {
     encryptor: Option<Encryptor>,
     inner: W,
-    out: Vec<u8>,
+    out: Presized,
     out_pos: usize,
 }
 
@@ -92,7 +93,9 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
         Ok(Self::start(encryptor, inner, out))
     }
 
-    fn start(encryptor: Encryptor, inner: W, out: Vec<u8>) -> Self {
+    fn start(encryptor: Encryptor, inner: W, header: Vec<u8>) -> Self {
+        let mut out = Presized::new(0);
+        out.extend_from_slice(&header);
         Self {
             encryptor: Some(encryptor),
             inner,
@@ -108,7 +111,7 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
 
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.out_pos < self.out.len() {
-            let pending = self.out.get(self.out_pos..).unwrap_or_default();
+            let pending = self.out.bytes().get(self.out_pos..).unwrap_or_default();
             let n = ready!(Pin::new(&mut self.inner).poll_write(cx, pending))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
@@ -133,7 +136,7 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
             .encryptor
             .as_mut()
             .ok_or_else(|| to_io(Error::ApiMisuse("write after shutdown")))?;
-        encryptor.push(buf, &mut this.out).map_err(to_io)?;
+        encryptor.push_to(buf, &mut this.out).map_err(to_io)?;
         Poll::Ready(Ok(buf.len()))
     }
 
@@ -147,14 +150,12 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
         let this = &mut *self;
         ready!(this.poll_drain(cx))?;
         if let Some(encryptor) = this.encryptor.take() {
-            encryptor.finish(&mut this.out).map_err(to_io)?;
+            encryptor.finish_to(&mut this.out).map_err(to_io)?;
             ready!(this.poll_drain(cx))?;
         }
         Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 }
-
-const READ_CHUNK: usize = 64 * 1024;
 
 /// Decrypts the message read from `inner`. A read returns 0 bytes only after the whole
 /// message, including a signed message's footer, verified.
@@ -214,12 +215,13 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
             }
         };
         decryptor.authenticate(keyring).await?;
-        decryptor.push(&rest, out.refill())?;
+        decryptor.push_to(&rest, out.refill())?;
+        let input = vec![0u8; decryptor.read_size()];
         Ok(Self {
             decryptor: Some(decryptor),
             complete: false,
             inner,
-            input: vec![0u8; READ_CHUNK],
+            input,
             out,
         })
     }
@@ -270,7 +272,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for AsyncDecryptingReader<R> {
                 return Poll::Ready(Ok(()));
             }
             decryptor
-                .push(
+                .push_to(
                     this.input.get(..filled).unwrap_or_default(),
                     this.out.refill(),
                 )
