@@ -85,14 +85,21 @@ pub(crate) fn seal_regular_frames(
     })
 }
 
-/// Frames per block when hashing and sealing are pipelined: about 1 MiB.
-fn block_frames(frame_len: usize) -> usize {
-    (MIN_PARALLEL_BYTES / frame_len.max(1)).max(1)
+/// Frames per block when hashing and sealing are pipelined: about 256 KiB when one thread
+/// seals (so little sealing is left outside the overlap), about 1 MiB when several do (each
+/// block spawns the extra sealers).
+fn block_frames(frame_len: usize, sealers: usize) -> usize {
+    let bytes = if sealers > 1 {
+        MIN_PARALLEL_BYTES
+    } else {
+        MIN_PARALLEL_BYTES / 4
+    };
+    (bytes / frame_len.max(1)).max(1)
 }
 
 /// As [`seal_regular_frames`], and feeds the sealed bytes to `hasher` (signed suites). With
-/// two or more threads the hash of block k runs on one thread while block k + 1 is sealed on
-/// the others, so the hash, the sequential part, overlaps AES.
+/// two or more threads one thread hashes while the others seal: each block, once sealed, is
+/// handed to the hashing thread, so the hash, the sequential part, overlaps AES.
 #[allow(clippy::too_many_arguments)] // the frame-sealing inputs plus the hasher; a struct would only rename them
 pub(crate) fn seal_and_hash(
     aead: &Aead,
@@ -128,40 +135,44 @@ pub(crate) fn seal_and_hash(
         hasher.update(out);
         return Ok(());
     }
-    let per_block = block_frames(frame_len);
-    let mut blocks: Vec<(u32, &[u8], &mut [u8])> = Vec::new();
-    let frame_size = body::regular_frame_size(frame_len);
-    for (i, (pt, o)) in plaintext
-        .chunks(per_block * frame_len)
-        .zip(out.chunks_mut(per_block * frame_size))
-        .enumerate()
-    {
-        let first = u32::try_from(i * per_block)
-            .ok()
-            .and_then(|n| first_sequence.checked_add(n))
-            .ok_or(crate::Error::LimitExceeded("more than 2^32 - 1 frames"))?;
-        blocks.push((first, pt, o));
-    }
     let sealers = threads - 1;
-    let mut sealed: Option<&[u8]> = None;
-    for (first, pt, o) in blocks {
-        match sealed.take() {
-            None => seal_regular_frames(aead, message_id, first, pt, frame_len, o, sealers)?,
-            Some(previous) => std::thread::scope(|scope| {
-                let hashing = scope.spawn(|| hasher.update(previous));
-                let res = seal_regular_frames(aead, message_id, first, pt, frame_len, o, sealers);
-                hashing
-                    .join()
-                    .map_err(|_| crate::Error::Internal("the hashing thread panicked"))?;
-                res
-            })?,
+    let per_block = block_frames(frame_len, sealers);
+    let frame_size = body::regular_frame_size(frame_len);
+    std::thread::scope(|scope| {
+        let (sealed, to_hash) = std::sync::mpsc::channel::<&[u8]>();
+        let hashing = scope.spawn(move || {
+            for block in to_hash {
+                hasher.update(block);
+            }
+        });
+        let mut result = Ok(());
+        for (i, (pt, o)) in plaintext
+            .chunks(per_block * frame_len)
+            .zip(out.chunks_mut(per_block * frame_size))
+            .enumerate()
+        {
+            let first = u32::try_from(i * per_block)
+                .ok()
+                .and_then(|n| first_sequence.checked_add(n))
+                .ok_or(crate::Error::LimitExceeded("more than 2^32 - 1 frames"));
+            result = first.and_then(|first| {
+                seal_regular_frames(aead, message_id, first, pt, frame_len, o, sealers)
+            });
+            if result.is_err() {
+                break;
+            }
+            let o: &[u8] = o;
+            if sealed.send(o).is_err() {
+                result = Err(crate::Error::Internal("the hashing thread stopped"));
+                break;
+            }
         }
-        sealed = Some(o);
-    }
-    if let Some(last) = sealed {
-        hasher.update(last);
-    }
-    Ok(())
+        drop(sealed);
+        hashing
+            .join()
+            .map_err(|_| crate::Error::Internal("the hashing thread panicked"))?;
+        result
+    })
 }
 
 /// Opens regular `frames` of `frame_len` bytes into `out` (exactly `frames.len() × frame_len`).
