@@ -68,10 +68,11 @@ fn fixed_client(s: &'static AlgorithmSuite, frame: u32, threads: usize) -> Clien
 }
 
 /// Feed sizes: the fixed ones, then a seeded pseudo-random sequence (1 ..= 3 frames).
-fn chunkings(frame: usize, len: usize) -> Vec<(String, Vec<usize>)> {
+/// `smallest` drops the fixed sizes below it (1-byte feeds of megabytes are slow unoptimised).
+fn chunkings(frame: usize, len: usize, smallest: usize) -> Vec<(String, Vec<usize>)> {
     let mut all: Vec<(String, Vec<usize>)> = [1, 7, frame - 1, frame, frame + 1]
         .into_iter()
-        .filter(|&c| c > 0)
+        .filter(|&c| c >= smallest.max(1))
         .map(|c| (format!("{c}-byte feeds"), vec![c]))
         .collect();
     let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ len as u64;
@@ -142,12 +143,12 @@ fn assert_same_message(
     assert!(decrypted.plaintext == plaintext, "{what}: plaintext");
 }
 
-fn check(s: &'static AlgorithmSuite, frame: usize, len: usize, threads: usize) {
+fn check(s: &'static AlgorithmSuite, frame: usize, len: usize, threads: usize, smallest: usize) {
     let cmm = replay(s);
     let client = fixed_client(s, frame as u32, threads);
     let data = plaintext(len);
     let one_shot = esdk::blocking::encrypt_with_cmm(&client, &cmm, &data, &context()).unwrap();
-    for (name, sizes) in chunkings(frame, len) {
+    for (name, sizes) in chunkings(frame, len, smallest) {
         let feeds = pieces(&data, &sizes);
         let what = format!(
             "0x{:04x}, frame {frame}, {len} bytes, {threads} threads, {name}",
@@ -225,7 +226,7 @@ fn streaming_encrypt_matches_one_shot_for_every_suite_and_chunking() {
     let frame = 64;
     for s in esdk::suite::ALL {
         for len in [0, 1, frame - 1, frame, frame + 1, 3 * frame + 5, 1000] {
-            check(s, frame, len, 1);
+            check(s, frame, len, 1, 1);
         }
     }
 }
@@ -233,9 +234,10 @@ fn streaming_encrypt_matches_one_shot_for_every_suite_and_chunking() {
 #[test]
 fn streaming_encrypt_matches_one_shot_on_the_parallel_path() {
     // Runs of >= 1 MiB of frames are sealed on several threads; the bytes must not change.
+    // 1-byte feeds are covered above for every suite; here they would take minutes unoptimised.
     for id in [0x0478, 0x0578, 0x0014] {
         for threads in [1, 2, 3] {
-            check(suite(id), 4096, 2 * 1024 * 1024 + 3, threads);
+            check(suite(id), 4096, 2 * 1024 * 1024 + 3, threads, 7);
         }
     }
 }
