@@ -140,6 +140,21 @@ impl Decryptor {
         matches!(self.state, State::Done(_))
     }
 
+    /// The most bytes the next unit (frame or footer) can take, so that appending that many
+    /// to a partial unit surely completes it; `usize::MAX` for a non-framed body.
+    fn largest_unit(&self) -> usize {
+        match &self.state {
+            State::Body(b) => match b.prepared.header.content_type {
+                ContentType::Framed { frame_length } => {
+                    usize::try_from(frame_length.get()).map_or(usize::MAX, body::final_frame_size)
+                }
+                ContentType::NonFramed => usize::MAX,
+            },
+            State::Footer(_) => 2 + usize::from(u16::MAX),
+            _ => usize::MAX,
+        }
+    }
+
     /// How many bytes the readers ask their input for at a time: 64 KiB, or with several
     /// threads enough for a parallel run of frames.
     pub(crate) fn read_size(&self) -> usize {
@@ -233,17 +248,31 @@ impl Decryptor {
             State::Header => self.push_header(input),
             State::NeedMaterials(_) => Ok(0),
             State::Body(_) | State::Footer(_) => {
-                if self.buf.is_empty() {
-                    let used = self.process(input, out)?;
-                    self.buf
-                        .extend_from_slice(input.get(used..).unwrap_or_default());
-                } else {
+                let mut rest = input;
+                if !self.buf.is_empty() {
+                    // Complete the buffered unit with as few input bytes as surely complete
+                    // it, then go on straight from the input: the input is not copied whole.
+                    let take = self.largest_unit().min(rest.len());
                     let mut buf = std::mem::take(&mut self.buf);
-                    buf.extend_from_slice(input);
+                    let old = buf.len();
+                    buf.extend_from_slice(rest.get(..take).unwrap_or_default());
                     let used = self.process(&buf, out)?;
-                    buf.drain(..used);
+                    if used < old || take == rest.len() {
+                        // The unit is still incomplete (so all the input is in `buf`), or
+                        // nothing of the input is left. (Should a unit ever need more than
+                        // `take`, the rest of the input is kept too: no byte is lost.)
+                        buf.extend_from_slice(rest.get(take..).unwrap_or_default());
+                        buf.drain(..used);
+                        self.buf = buf;
+                        return Ok(input.len());
+                    }
+                    buf.clear();
                     self.buf = buf;
+                    rest = rest.get(used - old..).unwrap_or_default();
                 }
+                let used = self.process(rest, out)?;
+                self.buf
+                    .extend_from_slice(rest.get(used..).unwrap_or_default());
                 Ok(input.len())
             }
             State::Done(_) if input.is_empty() => Ok(0),
