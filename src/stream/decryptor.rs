@@ -165,8 +165,7 @@ impl Decryptor {
                 let size = body::regular_frame_size(frame);
                 parallel::batch_bytes(size, self.client.threads())
                     .saturating_add(size)
-                    .max(READ_CHUNK)
-                    .min(64 << 20)
+                    .clamp(READ_CHUNK, 64 << 20)
             }
             _ => READ_CHUNK,
         }

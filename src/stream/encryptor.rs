@@ -171,8 +171,7 @@ impl Encryptor {
             .saturating_add(header.len() + footer);
         let mut out = Presized::new(size);
         out.extend_from_slice(header);
-        self.push_to(plaintext, &mut out)?;
-        self.finish_to(&mut out)?;
+        self.seal_end(plaintext, &mut out)?;
         Ok(out.into_vec())
     }
 
@@ -272,9 +271,14 @@ impl Encryptor {
 
     pub(crate) fn finish_to<S: Sink + ?Sized>(mut self, out: &mut S) -> crate::Result<()> {
         let pending = std::mem::take(&mut self.pending);
-        // The gathered input may hold several frames; the last (full or partial) is final.
-        let regular = pending.len().saturating_sub(1) / self.frame_len * self.frame_len;
-        let (frames, last) = pending.split_at(regular);
+        self.seal_end(&pending, out)
+    }
+
+    /// Seals `plaintext`, the end of the message, whose last (full or partial) frame is the
+    /// final frame; then writes the footer.
+    fn seal_end<S: Sink + ?Sized>(&mut self, plaintext: &[u8], out: &mut S) -> crate::Result<()> {
+        let regular = plaintext.len().saturating_sub(1) / self.frame_len * self.frame_len;
+        let (frames, last) = plaintext.split_at(regular);
         self.seal_regular(frames, out)?;
         self.seal(last, true, out)?;
         if let (Some(hasher), Some(key)) = (self.hasher.take(), self.prepared.signing_key.as_ref())
