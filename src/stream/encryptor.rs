@@ -194,6 +194,12 @@ impl Encryptor {
         }
         // Small pieces are gathered (up to one frame, or a parallel batch with several threads).
         if self.pending.len() + input.len() <= self.batch {
+            if self.pending.capacity() == 0 {
+                // Room for a whole batch at once (touched only as it fills), so gathering
+                // never moves it; capped, as frames may be up to 4 GiB long.
+                self.pending
+                    .reserve(self.batch.saturating_add(self.frame_len).min(8 << 20));
+            }
             self.pending.extend_from_slice(input);
             return Ok(());
         }
