@@ -192,6 +192,7 @@ pub(crate) fn seal_frame<'o, S: Sink + ?Sized>(
 }
 
 /// Appends `plaintext`, encrypts it in place, and appends the tag.
+#[cfg(any(test, feature = "hazmat"))]
 fn append_sealed(
     aead: &Aead,
     iv: &[u8; IV_LEN],
