@@ -7,8 +7,6 @@
 use std::fmt;
 use std::io::{self, Read, Write};
 
-use zeroize::Zeroizing;
-
 use super::sink::{Presized, Sink};
 use super::{Decryptor, Encryptor, Verification};
 use crate::blocking::block_on;
@@ -177,22 +175,35 @@ pub struct DecryptingReader<R: Read> {
 /// Plaintext the decryptor released and the caller has not read yet. Zeroized when dropped.
 /// The buffer is reused: its bytes stay initialized between refills, so releasing plaintext
 /// into it writes each byte once.
-#[derive(Default)]
 pub(crate) struct Released {
-    buf: Zeroizing<Vec<u8>>,
-    len: usize,
+    buf: Presized,
     pos: usize,
+}
+
+impl Default for Released {
+    fn default() -> Self {
+        Self {
+            buf: Presized::new(0),
+            pos: 0,
+        }
+    }
+}
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        self.buf.zeroize();
+    }
 }
 
 impl Released {
     /// Bytes waiting to be read.
     pub(crate) fn pending(&self) -> usize {
-        self.len.saturating_sub(self.pos)
+        self.buf.len().saturating_sub(self.pos)
     }
 
     /// Copies as much as fits into `dst`; returns how much.
     pub(crate) fn read_into(&mut self, dst: &mut [u8]) -> usize {
-        let available = self.buf.get(self.pos..self.len).unwrap_or_default();
+        let available = self.buf.bytes().get(self.pos..).unwrap_or_default();
         let n = available.len().min(dst.len());
         if let (Some(d), Some(a)) = (dst.get_mut(..n), available.get(..n)) {
             d.copy_from_slice(a);
@@ -202,30 +213,10 @@ impl Released {
     }
 
     /// The emptied buffer to release more plaintext into (call only when nothing is pending).
-    pub(crate) fn refill(&mut self) -> &mut Self {
-        self.len = 0;
+    pub(crate) fn refill(&mut self) -> &mut Presized {
+        self.buf.clear();
         self.pos = 0;
-        self
-    }
-}
-
-impl Sink for Released {
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn grow(&mut self, n: usize) -> &mut [u8] {
-        let start = self.len;
-        let end = start.saturating_add(n);
-        if end > self.buf.len() {
-            self.buf.resize(end, 0);
-        }
-        self.len = end;
-        self.buf.get_mut(start..end).unwrap_or_default()
-    }
-
-    fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
+        &mut self.buf
     }
 }
 
@@ -234,7 +225,7 @@ impl Sink for Released {
 pub(crate) fn push_header_chunk(
     decryptor: &mut Decryptor,
     chunk: &[u8],
-    out: &mut Released,
+    out: &mut Presized,
 ) -> crate::Result<Option<Vec<u8>>> {
     if chunk.is_empty() {
         return Err(FormatError::Truncated("header").into());

@@ -68,6 +68,12 @@ impl Presized {
         self.len = 0;
     }
 
+    /// Overwrites all the memory with zeros (for buffers that held plaintext).
+    pub(crate) fn zeroize(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.buf);
+        self.len = 0;
+    }
+
     /// The bytes written, without the unused tail.
     pub(crate) fn into_vec(self) -> Vec<u8> {
         let mut buf = self.buf;
