@@ -457,8 +457,17 @@ impl Client {
         decryptor.authenticate_from(source, reproduced).await?;
         // The plaintext is shorter than the message: one allocation, touched only as written.
         let mut plaintext = Presized::new(message.len());
-        decryptor.push_to(message.get(used..).unwrap_or_default(), &mut plaintext)?;
-        let (header, encryption_context) = decryptor.into_parts()?;
+        let done = decryptor
+            .push_to(message.get(used..).unwrap_or_default(), &mut plaintext)
+            .and_then(|_| decryptor.into_parts());
+        let (header, encryption_context) = match done {
+            Ok(parts) => parts,
+            Err(e) => {
+                // Frames that verified before the failure are never returned: wipe them.
+                plaintext.zeroize();
+                return Err(e);
+            }
+        };
         Ok(Decrypted {
             plaintext: plaintext.into_vec(),
             header,

@@ -12,8 +12,8 @@ use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
 
 /// Encrypts a plaintext given in pieces of any size into a framed message, with no I/O of its
 /// own. Memory held: one frame of plaintext; with [`crate::ClientBuilder::threads`] above 1,
-/// up to 1 MiB per thread plus one frame, gathered so that small writes are sealed in
-/// parallel too.
+/// 1 MiB per thread (at most 8 MiB) plus one frame, gathered so that small writes are
+/// sealed in parallel too.
 ///
 /// [`finish`](Self::finish) must be called: it writes the final frame and, for signed suites,
 /// the footer. A message without them is truncated, and decryption rejects it.
@@ -197,8 +197,11 @@ impl Encryptor {
             if self.pending.capacity() == 0 {
                 // Room for a whole batch at once (touched only as it fills), so gathering
                 // never moves it; capped, as frames may be up to 4 GiB long.
-                self.pending
-                    .reserve(self.batch.saturating_add(self.frame_len).min(8 << 20));
+                self.pending.reserve(
+                    self.batch
+                        .saturating_add(self.frame_len)
+                        .min(2 * parallel::MAX_BATCH_BYTES),
+                );
             }
             self.pending.extend_from_slice(input);
             return Ok(());

@@ -11,12 +11,19 @@ use crate::format::body::{self, RawFrame, FRAME_STRING};
 /// Runs shorter than this stay on the caller's thread: spawning costs more than it saves.
 pub(crate) const MIN_PARALLEL_BYTES: usize = 1 << 20;
 
+/// The most input streaming gathers for a parallel run (unless one frame is longer), so a
+/// stream's memory stays bounded on machines with many cores.
+pub(crate) const MAX_BATCH_BYTES: usize = 8 << 20;
+
 /// How much input streaming gathers before sealing or opening a run: one frame on one
-/// thread; with several, enough for every thread to get at least [`MIN_PARALLEL_BYTES`]
-/// of a parallel run.
+/// thread; with several, [`MIN_PARALLEL_BYTES`] per thread up to [`MAX_BATCH_BYTES`].
 pub(crate) fn batch_bytes(frame_len: usize, threads: usize) -> usize {
     if threads > 1 {
-        frame_len.max(MIN_PARALLEL_BYTES.saturating_mul(threads))
+        frame_len.max(
+            MIN_PARALLEL_BYTES
+                .saturating_mul(threads)
+                .min(MAX_BATCH_BYTES),
+        )
     } else {
         frame_len
     }
@@ -204,6 +211,15 @@ mod tests {
     use crate::blocking::block_on;
     use crate::format::codec::Reader;
     use crate::{Client, RawAesKeyring};
+
+    #[test]
+    fn streaming_batches_are_bounded() {
+        assert_eq!(batch_bytes(4096, 1), 4096);
+        assert_eq!(batch_bytes(4096, 2), 2 * MIN_PARALLEL_BYTES);
+        assert_eq!(batch_bytes(4096, 64), MAX_BATCH_BYTES);
+        // A frame longer than the cap is still gathered whole.
+        assert_eq!(batch_bytes(16 << 20, 4), 16 << 20);
+    }
 
     #[test]
     fn parallel_sealing_is_byte_identical_and_opens() {
