@@ -132,6 +132,25 @@ impl ClientBuilder {
         self
     }
 
+    /// Streaming decrypt: the longest frame length a message may declare (default 16 MiB,
+    /// [`crate::DEFAULT_MAX_STREAM_FRAME_LENGTH`]). A stream must buffer a whole frame before it
+    /// can authenticate it, so this bounds a stream's memory; a message above it is refused
+    /// when its header is read, before anything is buffered or a keyring is called. One-shot
+    /// decrypt ([`Client::decrypt`]) holds the whole message anyway and ignores it.
+    pub fn max_stream_frame_length(mut self, limit: u32) -> Self {
+        self.config.limits.max_stream_frame_length = limit;
+        self
+    }
+
+    /// Streaming decrypt: the longest non-framed body a message may declare (default 16 MiB,
+    /// [`crate::DEFAULT_MAX_STREAM_NON_FRAMED_LENGTH`]). A stream buffers a whole non-framed
+    /// body before it can authenticate it; a longer one is refused as soon as its length field
+    /// is read. One-shot decrypt ignores it.
+    pub fn max_stream_non_framed_length(mut self, limit: u64) -> Self {
+        self.config.limits.max_stream_non_framed_length = limit;
+        self
+    }
+
     /// Refuse signed messages at their header, before any body byte is read (default: off).
     pub fn unsigned_only(mut self, on: bool) -> Self {
         self.config.unsigned_only = on;
@@ -276,7 +295,8 @@ impl Client {
     /// Encrypts `plaintext` for `keyring` under `encryption_context`.
     ///
     /// # Errors
-    /// When the keyring fails, the context uses the reserved key, or the policy refuses the suite.
+    /// When the keyring fails, a context key begins with the reserved `aws-crypto-`, or the
+    /// policy refuses the suite.
     pub async fn encrypt(
         &self,
         keyring: &dyn Keyring,
@@ -346,6 +366,15 @@ impl Client {
         plaintext_len: Option<u64>,
         encryption_context: &EncryptionContext,
     ) -> crate::Result<EncryptionMaterials> {
+        // encrypt.md: a caller's context key beginning with `aws-crypto-` MUST fail encrypt.
+        if encryption_context
+            .keys()
+            .any(|k| k.starts_with(context::RESERVED_KEY_PREFIX))
+        {
+            return Err(Error::InvalidContext(
+                "encryption context keys beginning with `aws-crypto-` are reserved",
+            ));
+        }
         let mut request =
             EncryptionRequest::new(encryption_context.clone(), self.config.commitment_policy);
         request.suite = self.config.suite;
@@ -449,9 +478,9 @@ impl Client {
         message: &[u8],
         reproduced: Option<&EncryptionContext>,
     ) -> crate::Result<Decrypted> {
-        let mut decryptor = Decryptor::new(self);
+        let mut decryptor = Decryptor::for_whole_message(self);
         let used = decryptor.push(message, &mut Vec::new())?;
-        if decryptor.header().is_none() {
+        if !decryptor.needs_authentication() {
             return Err(crate::FormatError::Truncated("header").into());
         }
         decryptor.authenticate_from(source, reproduced).await?;

@@ -22,6 +22,8 @@ pub enum FormatError {
     Oversized(&'static str),
     /// Bytes follow the end of the message.
     TrailingBytes,
+    /// The input starts the way a base64-encoded message does: it was not decoded.
+    Base64Encoded,
 }
 
 impl fmt::Display for FormatError {
@@ -31,6 +33,7 @@ impl fmt::Display for FormatError {
             Self::Invalid(field) => write!(f, "invalid {field}"),
             Self::Oversized(field) => write!(f, "{field} exceeds the configured limit"),
             Self::TrailingBytes => f.write_str("trailing bytes after the end of the message"),
+            Self::Base64Encoded => f.write_str("input looks base64-encoded; decode it first"),
         }
     }
 }
@@ -120,6 +123,10 @@ pub enum Error {
     /// An input or output size exceeds what the message format or a configured limit allows.
     #[error("limit exceeded: {0}")]
     LimitExceeded(&'static str),
+    /// A stream (encryptor, decryptor, reader or writer) failed earlier, with the message
+    /// given; it accepts nothing more and releases nothing more.
+    #[error("the stream already failed: {0}")]
+    StreamFailed(String),
     /// An I/O error from the underlying reader or writer.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

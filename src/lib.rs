@@ -43,7 +43,10 @@ pub use keyring::{BoxFuture, Keyring};
 pub use materials::{
     DataKey, DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
-pub use policy::{CommitmentPolicy, DEFAULT_MAX_HEADER_LENGTH};
+pub use policy::{
+    CommitmentPolicy, DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_STREAM_FRAME_LENGTH,
+    DEFAULT_MAX_STREAM_NON_FRAMED_LENGTH,
+};
 pub use suite::AlgorithmSuite;
 
 /// The crate version.

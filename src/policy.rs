@@ -100,10 +100,22 @@ pub(crate) struct Limits {
     pub(crate) max_header_length: usize,
     /// Most bytes the serialized encryption context may take (default: the format's 65535).
     pub(crate) max_encryption_context_length: usize,
+    /// Streaming decrypt: the longest frame length accepted (a stream buffers a whole frame).
+    pub(crate) max_stream_frame_length: u32,
+    /// Streaming decrypt: the longest non-framed body accepted (buffered whole).
+    pub(crate) max_stream_non_framed_length: u64,
 }
 
 /// The default header size limit: 1 MiB, room for thousands of encrypted data keys.
 pub const DEFAULT_MAX_HEADER_LENGTH: usize = 1 << 20;
+
+/// The default longest frame length a streaming decryptor accepts: 16 MiB (4096 times the
+/// default frame length). A stream buffers a whole frame before it can authenticate it.
+pub const DEFAULT_MAX_STREAM_FRAME_LENGTH: u32 = 16 << 20;
+
+/// The default longest non-framed body a streaming decryptor accepts: 16 MiB. A stream buffers
+/// a whole non-framed body before it can authenticate it.
+pub const DEFAULT_MAX_STREAM_NON_FRAMED_LENGTH: u64 = 16 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -111,6 +123,8 @@ impl Default for Limits {
             max_encrypted_data_keys: None,
             max_header_length: DEFAULT_MAX_HEADER_LENGTH,
             max_encryption_context_length: usize::from(u16::MAX),
+            max_stream_frame_length: DEFAULT_MAX_STREAM_FRAME_LENGTH,
+            max_stream_non_framed_length: DEFAULT_MAX_STREAM_NON_FRAMED_LENGTH,
         }
     }
 }

@@ -132,6 +132,31 @@ fn decrypting_client() -> esdk::ClientBuilder {
         .threads(1)
 }
 
+/// As [`decrypting_client`], with the stream limits raised to what the format allows.
+fn unlimited_stream_client() -> Client {
+    decrypting_client()
+        .max_stream_frame_length(u32::MAX)
+        .max_stream_non_framed_length(u64::MAX)
+        .build()
+}
+
+fn stream_limit(e: &Error) -> bool {
+    matches!(e, Error::LimitExceeded(what) if what.contains("ClientBuilder::max_stream_"))
+}
+
+/// One-shot decrypt refuses `message` as `one_shot` expects; streaming with the default limits
+/// refuses it at the stream limit, before buffering; streaming with no limit as `one_shot`.
+fn assert_refused_at_stream_limit(message: &[u8], one_shot: impl Fn(&Error) -> bool) {
+    let keyring = aes_keyring();
+    let client = decrypting_client().build();
+    let e = decrypt(&client, &keyring, message).unwrap_err();
+    assert!(one_shot(&e), "one-shot: {e:?}");
+    let e = stream_bytewise(&client, &keyring, message).unwrap_err();
+    assert!(stream_limit(&e), "streaming: {e:?}");
+    let e = stream_bytewise(&unlimited_stream_client(), &keyring, message).unwrap_err();
+    assert!(one_shot(&e), "streaming without limits: {e:?}");
+}
+
 /// Decrypts through the sans-I/O `Decryptor`, pushing one byte at a time.
 fn stream_bytewise(
     client: &Client,
@@ -142,7 +167,7 @@ fn stream_bytewise(
     let mut out = Vec::new();
     for byte in message.chunks(1) {
         let used = d.push(byte, &mut out)?;
-        if d.header().is_some() && !d.is_authenticated() {
+        if d.needs_authentication() {
             block_on(d.authenticate(keyring))?;
             d.push(&byte[used..], &mut out)?;
         }
@@ -464,7 +489,7 @@ fn max_header_length_one_below_the_header() {
 fn final_frame_of_4_gib_in_a_short_message() {
     let m = final_frame_of_4_gib();
     assert!(m.len() < 300, "{}", m.len());
-    assert_refused(&decrypting_client().build(), &m, truncated);
+    assert_refused_at_stream_limit(&m, truncated);
 }
 
 #[test]
@@ -508,11 +533,7 @@ fn non_framed_body_of_2_pow_36_bytes() {
         invalid("body.content_length (above 2^36 - 32)"),
     );
     // The largest length the format allows: the body is simply not there.
-    assert_refused(
-        &decrypting_client().build(),
-        &non_framed_of((1 << 36) - 32),
-        truncated,
-    );
+    assert_refused_at_stream_limit(&non_framed_of((1 << 36) - 32), truncated);
 }
 
 #[test]
@@ -527,7 +548,14 @@ fn real_headers_with_empty_bodies_decrypt() {
         m.extend_from_slice(&body);
         let client = decrypting_client().build();
         assert_eq!(decrypt(&client, &aes_keyring(), &m).unwrap().plaintext, b"");
-        assert_eq!(stream_bytewise(&client, &aes_keyring(), &m).unwrap(), b"");
+        let unlimited = unlimited_stream_client();
+        assert_eq!(stream_bytewise(&unlimited, &aes_keyring(), &m).unwrap(), b"");
+        let streamed = stream_bytewise(&client, &aes_keyring(), &m);
+        if framing == Some(u32::MAX) {
+            assert!(stream_limit(&streamed.unwrap_err()));
+        } else {
+            assert_eq!(streamed.unwrap(), b"");
+        }
     }
 }
 
@@ -556,7 +584,7 @@ fn header_fed_bytewise_takes_linear_time() {
         for byte in m.chunks(1) {
             d.push(byte, &mut Vec::new()).unwrap();
         }
-        assert!(d.header().is_some());
+        assert!(d.needs_authentication());
         (m.len(), start.elapsed())
     };
     let (small_len, small) = time(125);

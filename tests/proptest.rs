@@ -38,7 +38,7 @@ fn stream(client: &Client, message: &[u8], chunk: usize) -> esdk::Result<Vec<u8>
     let mut out = Vec::new();
     for piece in message.chunks(chunk) {
         let used = d.push(piece, &mut out)?;
-        if d.header().is_some() && !d.is_authenticated() {
+        if d.needs_authentication() {
             block_on(d.authenticate(&keyring))?;
             d.push(&piece[used..], &mut out)?;
         }

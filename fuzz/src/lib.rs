@@ -59,7 +59,7 @@ pub fn decrypt_streaming(
         rest = tail;
         loop {
             let used = d.push(piece, &mut out).ok()?;
-            if d.header().is_some() && !d.is_authenticated() {
+            if d.needs_authentication() {
                 block_on(d.authenticate(keyring)).ok()?;
                 piece = &piece[used..];
                 continue;

@@ -302,6 +302,14 @@ pub(crate) fn parse_frame<'a>(
     })
 }
 
+/// The content length a non-framed body at the front of `bytes` declares, once its IV and
+/// length field are there.
+pub(crate) fn non_framed_declared_len(bytes: &[u8]) -> Option<u64> {
+    let mut r = Reader::new(bytes);
+    r.take(IV_LEN, "body.iv").ok()?;
+    r.u64("body.content_length").ok()
+}
+
 /// Reads a non-framed body.
 pub(crate) fn parse_non_framed<'a>(r: &mut Reader<'a>) -> Result<RawFrame<'a>, FormatError> {
     let iv = r.take(IV_LEN, "body.iv")?;

@@ -31,6 +31,11 @@ impl<'a> Reader<'a> {
         self.buf.get(..self.pos).unwrap_or_default()
     }
 
+    /// The next byte, without reading it.
+    pub(crate) fn peek_u8(&self) -> Option<u8> {
+        self.buf.get(self.pos).copied()
+    }
+
     pub(crate) fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], FormatError> {
         let rest = self.buf.get(self.pos..).unwrap_or_default();
         let (head, _) = rest

@@ -20,6 +20,10 @@ pub type EncryptionContext = BTreeMap<String, String>;
 /// The key under which signed suites store the base64 public verification key.
 pub const PUBLIC_KEY_CONTEXT_KEY: &str = "aws-crypto-public-key";
 
+/// The prefix reserved for the AWS Encryption SDK's own context keys: encrypt refuses a
+/// caller's context holding a key that begins with it.
+pub(crate) const RESERVED_KEY_PREFIX: &str = "aws-crypto-";
+
 /// Serializes a context: empty bytes for an empty context, else count ‖ (key, value)* sorted by key.
 pub(crate) fn serialize(context: &EncryptionContext) -> crate::Result<Vec<u8>> {
     let mut out = Vec::new();

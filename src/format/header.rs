@@ -132,6 +132,11 @@ impl Header {
         let format = match version {
             0x01 => MessageFormatVersion::V1,
             0x02 => MessageFormatVersion::V2,
+            _ if looks_base64(r.consumed().get(start..).unwrap_or_default(), r.peek_u8())
+                == Some(true) =>
+            {
+                return Err(FormatError::Base64Encoded.into())
+            }
             _ => return Err(FormatError::Invalid("header.version").into()),
         };
         if format == MessageFormatVersion::V1 && r.u8("header.type")? != V1_TYPE_CUSTOMER_AED {
@@ -349,6 +354,16 @@ fn bounded_prefixed<'a>(
     bounded_take(r, start, len, limits, field)
 }
 
+/// Whether a message starting with `first` (one byte) and then `second` is the base64 encoding
+/// of a message (decrypt.md: "AY" for version 1 type 0x80, "Ag" for version 2); `None` when
+/// `first` is `A` and the second byte has not arrived yet.
+fn looks_base64(first: &[u8], second: Option<u8>) -> Option<bool> {
+    if first != b"A" {
+        return Some(false);
+    }
+    second.map(|b| b == b'Y' || b == b'g')
+}
+
 /// Finds where a header ends in bytes that arrive in pieces, resuming where the last call
 /// stopped, so that a header fed one byte at a time costs linear time. It walks only the length
 /// fields and applies the limits as soon as a length is declared; [`Header::parse`] then reads
@@ -403,7 +418,14 @@ impl HeaderScanner {
                     (self.prefix, self.tail) = match version {
                         0x01 => (1 + 1 + 2 + 16, V1_TAIL_LEN),
                         0x02 => (1 + 2 + 32, V2_TAIL_LEN),
-                        _ => return Err(FormatError::Invalid("header.version").into()),
+                        _ => {
+                            return match looks_base64(&[version], buf.get(1).copied()) {
+                                // One more byte decides.
+                                None => Ok(None),
+                                Some(true) => Err(FormatError::Base64Encoded.into()),
+                                Some(false) => Err(FormatError::Invalid("header.version").into()),
+                            }
+                        }
                     };
                     if !self.need(buf, self.prefix + 2, limits)? {
                         return Ok(None);

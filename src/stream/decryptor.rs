@@ -9,7 +9,7 @@ use crate::crypto::signature::MessageHasher;
 use crate::error::FormatError;
 use crate::format::body::{self, RawFrame, FINAL_FRAME_STRING, FRAME_STRING, SINGLE_BLOCK_STRING};
 use crate::format::codec::Reader;
-use crate::format::header::{ContentType, Header, HeaderScanner};
+use crate::format::header::{ContentType, Header, HeaderScanner, UnauthenticatedHeader};
 use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
 
 /// Where the decryptor is in the message.
@@ -17,16 +17,16 @@ use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
 enum State {
     /// Reading the header.
     Header,
-    /// The header is parsed; [`Decryptor::authenticate`] must be called.
-    NeedMaterials(Box<Header>),
+    /// The header is parsed but not authenticated; [`Decryptor::authenticate`] must be called.
+    NeedMaterials(Box<UnauthenticatedHeader>),
     /// Reading the body.
     Body(Box<Body>),
     /// Reading the footer of a signed message.
     Footer(Box<Body>),
     /// The whole message was read and verified.
     Done(Box<Body>),
-    /// An error occurred; nothing more is accepted.
-    Failed,
+    /// An error occurred (its message kept); nothing more is accepted.
+    Failed(String),
 }
 
 #[derive(Debug)]
@@ -73,6 +73,17 @@ pub enum Verification {
 /// [`Verification::SignaturePending`]. Use [`crate::ClientBuilder::unsigned_only`] to refuse
 /// signed messages.
 ///
+/// # Limits
+/// A stream must buffer a whole frame (or a whole non-framed body) before it can authenticate
+/// it, so a decryptor refuses messages whose frame length is above
+/// [`crate::ClientBuilder::max_stream_frame_length`], or whose non-framed body is longer than
+/// [`crate::ClientBuilder::max_stream_non_framed_length`], as soon as the length is read and
+/// before anything is buffered. One-shot decrypt, which holds the whole message anyway, accepts
+/// every length the format allows. Decrypt time is linear in the input, whatever its shape.
+///
+/// # Errors are final
+/// After an error every later call fails with [`Error::StreamFailed`], and no byte is released.
+///
 /// ```
 /// # fn main() -> Result<(), esdk::Error> {
 /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
@@ -82,10 +93,12 @@ pub enum Verification {
 /// let mut decryptor = esdk::stream::Decryptor::new(&client);
 /// let mut plaintext = Vec::new();
 /// let mut chunks = message.chunks(100);
-/// while decryptor.header().is_none() {
+/// while !decryptor.is_authenticated() {
 ///     let chunk = chunks.next().unwrap();
 ///     let used = decryptor.push(chunk, &mut plaintext)?;
-///     if decryptor.header().is_some() {
+///     if let Some(header) = decryptor.unauthenticated_header() {
+///         // Not authenticated yet: fit only to choose a keyring, never to trust.
+///         assert_eq!(header.unauthenticated().encrypted_data_keys()[0].provider_id, "ns");
 ///         esdk::blocking::block_on(decryptor.authenticate(&keyring))?;
 ///         decryptor.push(&chunk[used..], &mut plaintext)?;
 ///     }
@@ -100,10 +113,15 @@ pub enum Verification {
 #[derive(Debug)]
 pub struct Decryptor {
     client: Client,
+    /// One-shot decrypt: the whole message is in memory, so the stream limits do not apply.
+    whole_message: bool,
     state: State,
     /// Input not yet consumed: at most one incomplete header, frame or footer.
     buf: Vec<u8>,
     scanner: HeaderScanner,
+    /// Frames scanned so far, counted so a test can check the work is linear.
+    #[cfg(test)]
+    pub(crate) scanned: usize,
 }
 
 impl Decryptor {
@@ -111,20 +129,45 @@ impl Decryptor {
     pub fn new(client: &Client) -> Self {
         Self {
             client: client.clone(),
+            whole_message: false,
             state: State::Header,
             buf: Vec::new(),
             scanner: HeaderScanner::default(),
+            #[cfg(test)]
+            scanned: 0,
         }
     }
 
-    /// The parsed header once it is complete. Before [`authenticate`](Self::authenticate)
-    /// succeeds it is **not** authenticated.
+    /// A decryptor for one-shot decrypt, which is given the whole message at once: no frame
+    /// or body is buffered, so the stream limits do not apply.
+    pub(crate) fn for_whole_message(client: &Client) -> Self {
+        Self {
+            whole_message: true,
+            ..Self::new(client)
+        }
+    }
+
+    /// The authenticated header: `None` until [`authenticate`](Self::authenticate) succeeded.
     pub fn header(&self) -> Option<&Header> {
         match &self.state {
-            State::NeedMaterials(h) => Some(h),
             State::Body(b) | State::Footer(b) | State::Done(b) => Some(&b.prepared.header),
             _ => None,
         }
+    }
+
+    /// The header once it is complete and until it is authenticated: **nothing in it is
+    /// authenticated**. Use it to choose a keyring (which keys could open the message); call
+    /// [`authenticate`](Self::authenticate) next.
+    pub fn unauthenticated_header(&self) -> Option<&UnauthenticatedHeader> {
+        match &self.state {
+            State::NeedMaterials(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Whether the header is complete and waits for [`authenticate`](Self::authenticate).
+    pub fn needs_authentication(&self) -> bool {
+        matches!(self.state, State::NeedMaterials(_))
     }
 
     /// Whether the header has been authenticated (and the body may be pushed).
@@ -199,7 +242,7 @@ impl Decryptor {
     /// ```
     pub fn verification(&self) -> Verification {
         match &self.state {
-            State::Header | State::NeedMaterials(_) | State::Failed => Verification::Nothing,
+            State::Header | State::NeedMaterials(_) | State::Failed(_) => Verification::Nothing,
             State::Body(b) | State::Footer(b) if b.hasher.is_some() => {
                 Verification::SignaturePending
             }
@@ -223,8 +266,12 @@ impl Decryptor {
     /// `input` were consumed: all of them, except while the header is complete but not yet
     /// authenticated, when consumption stops at the end of the header.
     ///
+    /// On error, `out` is left as it was before the call: plaintext of frames that verified
+    /// earlier in the same call is wiped and removed.
+    ///
     /// # Errors
-    /// Any malformed or tampered input; after an error the decryptor accepts nothing more.
+    /// Any malformed or tampered input; after an error the decryptor accepts nothing more
+    /// ([`Error::StreamFailed`]).
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<usize> {
         self.push_to(input, out)
     }
@@ -234,12 +281,29 @@ impl Decryptor {
         input: &[u8],
         out: &mut S,
     ) -> crate::Result<usize> {
+        let before = out.len();
         let res = self.push_inner(input, out);
-        if res.is_err() {
-            self.state = State::Failed;
-            self.buf.clear();
+        if let Err(e) = &res {
+            if let Some(released) = out.tail_mut(before) {
+                zeroize::Zeroize::zeroize(released);
+            }
+            out.truncate(before);
+            self.fail(e);
         }
         res
+    }
+
+    /// Enters the failed state, keeping the error's message, and drops all buffered input
+    /// and held plaintext.
+    fn fail(&mut self, e: &Error) {
+        if !matches!(self.state, State::Failed(_)) {
+            self.state = State::Failed(e.to_string());
+        }
+        self.buf = Vec::new();
+    }
+
+    fn failed_error(message: &str) -> Error {
+        Error::StreamFailed(message.to_owned())
     }
 
     fn push_inner<S: Sink + ?Sized>(&mut self, input: &[u8], out: &mut S) -> crate::Result<usize> {
@@ -276,7 +340,7 @@ impl Decryptor {
             }
             State::Done(_) if input.is_empty() => Ok(0),
             State::Done(_) => Err(FormatError::TrailingBytes.into()),
-            State::Failed => Err(Error::ApiMisuse("the decryptor already failed")),
+            State::Failed(first) => Err(Self::failed_error(first)),
         }
     }
 
@@ -305,8 +369,19 @@ impl Decryptor {
         let mut r = Reader::new(bytes.get(..header_len).unwrap_or_default());
         let header = Header::parse(&mut r, &limits)?;
         r.finish()?;
-        self.buf.clear();
-        self.state = State::NeedMaterials(Box::new(header));
+        if let ContentType::Framed { frame_length } = header.content_type {
+            if !self.whole_message && frame_length.get() > limits.max_stream_frame_length {
+                return Err(Error::LimitExceeded(
+                    "the frame length is above ClientBuilder::max_stream_frame_length \
+                     (a stream buffers a whole frame)",
+                ));
+            }
+        }
+        self.buf = Vec::new();
+        self.state = State::NeedMaterials(Box::new(UnauthenticatedHeader {
+            header,
+            header_len,
+        }));
         Ok(header_len.saturating_sub(before))
     }
 
@@ -351,8 +426,13 @@ impl Decryptor {
         source: Source<'_>,
         reproduced: Option<&EncryptionContext>,
     ) -> crate::Result<()> {
-        let header = match std::mem::replace(&mut self.state, State::Failed) {
-            State::NeedMaterials(header) => header,
+        let header = match std::mem::replace(&mut self.state, State::Header) {
+            State::NeedMaterials(header) => header.header,
+            State::Failed(first) => {
+                let e = Self::failed_error(&first);
+                self.state = State::Failed(first);
+                return Err(e);
+            }
             other => {
                 self.state = other;
                 return Err(Error::ApiMisuse(
@@ -360,10 +440,15 @@ impl Decryptor {
                 ));
             }
         };
-        let prepared = self
-            .client
-            .prepare_decrypt(source, *header, reproduced)
-            .await?;
+        // Failed until the materials are in: a dropped future or an error leaves it failed.
+        self.state = State::Failed("header authentication did not complete".to_owned());
+        let prepared = match self.client.prepare_decrypt(source, header, reproduced).await {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                self.state = State::Failed(e.to_string());
+                return Err(e);
+            }
+        };
         let hasher = prepared.header.suite.signature.map(|alg| {
             let mut h = MessageHasher::new(alg);
             h.update(&prepared.header.body_bytes);
@@ -381,18 +466,47 @@ impl Decryptor {
 
     /// Processes as many complete units (frames, footer) of `input` as there are; returns
     /// the bytes consumed.
+    ///
+    /// Every byte is parsed a bounded number of times, whatever the input's shape: runs of
+    /// regular frames are scanned once and then opened (in parallel when long enough), and
+    /// nothing may follow the end of the message.
     fn process<S: Sink + ?Sized>(&mut self, input: &[u8], out: &mut S) -> crate::Result<usize> {
         let mut r = Reader::new(input);
+        let threads = self.client.threads();
+        let whole_message = self.whole_message;
+        let limits = *self.client.limits();
         loop {
             let start = r.position();
             match &mut self.state {
                 State::Body(body) => {
-                    if let Some(end) =
-                        body.open_parallel_run(input, start, out, self.client.threads())?
+                    if let ContentType::Framed { frame_length } = body.prepared.header.content_type
                     {
-                        r = Reader::new(input);
-                        r.take(end, "body")?;
-                        continue;
+                        let rest = input.get(start..).unwrap_or_default();
+                        let (frames, used) = scan_regular_frames(rest, frame_length.get());
+                        #[cfg(test)]
+                        {
+                            self.scanned = self.scanned.saturating_add(frames.len() + 1);
+                        }
+                        if !frames.is_empty() {
+                            let raw = rest.get(..used).unwrap_or_default();
+                            body.open_run(raw, &frames, out, threads)?;
+                            r.take(used, "body")?;
+                            continue;
+                        }
+                    } else if !whole_message {
+                        let rest = input.get(start..).unwrap_or_default();
+                        // A length the format forbids is reported as such by the parser below.
+                        if body::non_framed_declared_len(rest).is_some_and(|len| {
+                            len > limits.max_stream_non_framed_length
+                                && len <= body::MAX_NON_FRAMED_LEN
+                        })
+                        {
+                            return Err(Error::LimitExceeded(
+                                "the non-framed body is longer than \
+                                 ClientBuilder::max_stream_non_framed_length \
+                                 (a stream buffers the whole body)",
+                            ));
+                        }
                     }
                     let frame = match body.prepared.header.content_type {
                         ContentType::NonFramed => body::parse_non_framed(&mut r),
@@ -411,7 +525,7 @@ impl Decryptor {
                     let is_final = frame.is_final;
                     body.open(&frame, out)?;
                     if is_final {
-                        let body = match std::mem::replace(&mut self.state, State::Failed) {
+                        let body = match std::mem::replace(&mut self.state, State::Header) {
                             State::Body(body) => body,
                             _ => return Err(Error::Internal("decryptor state")),
                         };
@@ -436,9 +550,13 @@ impl Decryptor {
                         ));
                     };
                     key.verify(hasher, signature)?;
+                    // Nothing may follow the footer: checked before the held frame is released.
+                    if r.left() != 0 {
+                        return Err(FormatError::TrailingBytes.into());
+                    }
                     out.extend_from_slice(&body.held);
-                    body.held.clear();
-                    let body = match std::mem::replace(&mut self.state, State::Failed) {
+                    zeroize::Zeroize::zeroize(&mut *body.held);
+                    let body = match std::mem::replace(&mut self.state, State::Header) {
                         State::Footer(body) => body,
                         _ => return Err(Error::Internal("decryptor state")),
                     };
@@ -468,7 +586,7 @@ impl Decryptor {
     pub(crate) fn into_parts(self) -> crate::Result<(Header, EncryptionContext)> {
         match self.state {
             State::Done(body) => Ok((body.prepared.header, body.prepared.encryption_context)),
-            State::Failed => Err(Error::ApiMisuse("the decryptor already failed")),
+            State::Failed(first) => Err(Self::failed_error(&first)),
             State::Header | State::NeedMaterials(_) => Err(FormatError::Truncated("header").into()),
             State::Body(_) => Err(FormatError::Truncated("body").into()),
             State::Footer(_) => Err(FormatError::Truncated("footer").into()),
@@ -476,51 +594,73 @@ impl Decryptor {
     }
 }
 
+/// The most regular frames one run holds, and the most bytes: a run's frame list costs memory
+/// in proportion to its frames, so a message of tiny frames is opened in bounded runs.
+const MAX_RUN_FRAMES: usize = 1 << 16;
+const MAX_RUN_BYTES: usize = 64 << 20;
+
+/// Scans the complete regular frames at the front of `input` (at most [`MAX_RUN_FRAMES`] and
+/// about [`MAX_RUN_BYTES`]), stopping before the final frame, an incomplete frame or anything
+/// malformed (which the caller then parses on its own, to report it). Returns the frames and the
+/// bytes they take. Parses each frame once.
+fn scan_regular_frames(input: &[u8], frame_length: u32) -> (Vec<RawFrame<'_>>, usize) {
+    let frame_size = usize::try_from(frame_length)
+        .map_or(usize::MAX, body::regular_frame_size);
+    let most = (MAX_RUN_BYTES / frame_size.max(1))
+        .clamp(1, MAX_RUN_FRAMES)
+        .min(input.len() / frame_size.max(1));
+    let mut frames = Vec::with_capacity(most);
+    let mut r = Reader::new(input);
+    while frames.len() < most {
+        let mut attempt = r.clone();
+        match body::parse_frame(&mut attempt, frame_length) {
+            Ok(frame) if !frame.is_final => {
+                frames.push(frame);
+                r = attempt;
+            }
+            _ => break,
+        }
+    }
+    (frames, r.position())
+}
+
 impl Body {
-    /// Opens a long run of complete regular frames starting at `input[start..]` on several
-    /// threads. Returns where the run ended, or `None` when there is no run worth it.
-    fn open_parallel_run<S: Sink + ?Sized>(
+    /// Opens a run of regular `frames` (serialized as `raw`): on several threads when the run
+    /// is long enough, otherwise one by one. Fails on the first frame out of order.
+    fn open_run<S: Sink + ?Sized>(
         &mut self,
-        input: &[u8],
-        start: usize,
+        raw: &[u8],
+        frames: &[RawFrame<'_>],
         out: &mut S,
         threads: usize,
-    ) -> crate::Result<Option<usize>> {
+    ) -> crate::Result<()> {
         let ContentType::Framed { frame_length } = self.prepared.header.content_type else {
-            return Ok(None);
+            return Err(Error::Internal("a run of frames in a non-framed body"));
         };
         let frame_len = usize::try_from(frame_length.get()).unwrap_or(usize::MAX);
-        let rest = input.get(start..).unwrap_or_default();
-        let possible = rest.len() / body::regular_frame_size(frame_len);
-        if !parallel::worth_it(possible, frame_len, threads) {
-            return Ok(None);
+        if !parallel::worth_it(frames.len(), frame_len, threads) {
+            if let Some(h) = self.hasher.as_mut() {
+                h.update(raw);
+            }
+            for frame in frames {
+                self.open(frame, out)?;
+            }
+            return Ok(());
         }
-        let mut r = Reader::new(rest);
-        let mut frames = Vec::with_capacity(possible);
-        loop {
-            let mut attempt = r.clone();
-            match body::parse_frame(&mut attempt, frame_length.get()) {
-                Ok(frame) if !frame.is_final => {
-                    let expected = self
-                        .expected_sequence
-                        .checked_add(u32::try_from(frames.len()).unwrap_or(u32::MAX));
-                    if Some(frame.sequence) != expected {
-                        return Err(
-                            FormatError::Invalid("frame.sequence_number (out of order)").into()
-                        );
-                    }
-                    frames.push(frame);
-                    r = attempt;
-                }
-                _ => break,
+        for (i, frame) in frames.iter().enumerate() {
+            let expected = u32::try_from(i)
+                .ok()
+                .and_then(|i| self.expected_sequence.checked_add(i));
+            if Some(frame.sequence) != expected {
+                return Err(FormatError::Invalid("frame.sequence_number (out of order)").into());
             }
         }
-        if !parallel::worth_it(frames.len(), frame_len, threads) {
-            return Ok(None);
-        }
+        let count = u32::try_from(frames.len())
+            .ok()
+            .and_then(|n| self.expected_sequence.checked_add(n))
+            .ok_or(FormatError::Invalid("frame.sequence_number (overflow)"))?;
         let before = out.len();
         let dst = out.grow(frames.len() * frame_len);
-        let raw = rest.get(..r.position()).unwrap_or_default();
         let aead = &self.prepared.aead;
         let message_id = self.prepared.header.message_id.as_slice();
         // The signature hash of the run overlaps the AES work on another thread.
@@ -530,7 +670,7 @@ impl Body {
                 let res = parallel::open_regular_frames(
                     aead,
                     message_id,
-                    &frames,
+                    frames,
                     frame_len,
                     dst,
                     threads.saturating_sub(1).max(1),
@@ -541,21 +681,16 @@ impl Body {
                     .and(res)
             }),
             None => {
-                parallel::open_regular_frames(aead, message_id, &frames, frame_len, dst, threads)
+                parallel::open_regular_frames(aead, message_id, frames, frame_len, dst, threads)
             }
         };
         if let Err(e) = opened {
-            dst.fill(0);
+            zeroize::Zeroize::zeroize(dst);
             out.truncate(before);
             return Err(e);
         }
-        let count = u32::try_from(frames.len())
-            .map_err(|_| FormatError::Invalid("frame.sequence_number (overflow)"))?;
-        self.expected_sequence = self
-            .expected_sequence
-            .checked_add(count)
-            .ok_or(FormatError::Invalid("frame.sequence_number (overflow)"))?;
-        Ok(Some(start + r.position()))
+        self.expected_sequence = count;
+        Ok(())
     }
 
     fn open<S: Sink + ?Sized>(&mut self, frame: &RawFrame<'_>, out: &mut S) -> crate::Result<()> {

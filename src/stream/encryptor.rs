@@ -3,7 +3,7 @@
 use zeroize::Zeroizing;
 
 use super::parallel;
-use super::sink::{Presized, Sink};
+use super::sink::{extend_wiping, Presized, Sink};
 use crate::client::{Client, PreparedEncrypt, Source};
 use crate::crypto::signature::MessageHasher;
 use crate::format::body;
@@ -41,10 +41,20 @@ pub struct Encryptor {
     pending: Zeroizing<Vec<u8>>,
     /// How much input is gathered before sealing.
     batch: usize,
+    /// The next frame's sequence number.
     sequence: u32,
     hasher: Option<MessageHasher>,
     threads: usize,
+    /// The declared plaintext length bound, if any, and the plaintext taken so far.
+    bound: Option<u64>,
+    taken: u64,
+    /// Set by the first error (its message) or by the final frame: from then on nothing more
+    /// is sealed (a frame sealed after an error could reuse a sequence number, and with it an
+    /// IV under the same key).
+    failed: Option<String>,
 }
+
+const TOO_MANY_FRAMES: Error = Error::LimitExceeded("plaintext needs more than 2^32 - 1 frames");
 
 impl Encryptor {
     /// Gets materials from `keyring` (through the default materials manager) and writes the
@@ -120,6 +130,9 @@ impl Encryptor {
             hasher,
             threads: client.threads(),
             batch: parallel::batch_bytes(frame_len, client.threads()),
+            bound: max_plaintext_length,
+            taken: 0,
+            failed: None,
         })
     }
 
@@ -134,6 +147,11 @@ impl Encryptor {
         is_final: bool,
         out: &mut S,
     ) -> crate::Result<()> {
+        // Regular frames are numbered up to 2^32 - 2: 0xFFFFFFFF marks the final frame, whose
+        // own sequence number may be 2^32 - 1. Checked before sealing, never after.
+        if !is_final && self.sequence == body::FINAL_FRAME_MARKER {
+            return Err(TOO_MANY_FRAMES);
+        }
         let written = body::seal_frame(
             &self.prepared.aead,
             &self.prepared.header.message_id,
@@ -146,13 +164,7 @@ impl Encryptor {
             h.update(written);
         }
         if !is_final {
-            self.sequence = self
-                .sequence
-                .checked_add(1)
-                .filter(|s| *s != body::FINAL_FRAME_MARKER)
-                .ok_or(Error::LimitExceeded(
-                    "plaintext needs more than 2^32 - 1 frames",
-                ))?;
+            self.sequence = self.sequence.checked_add(1).ok_or(TOO_MANY_FRAMES)?;
         }
         Ok(())
     }
@@ -160,6 +172,7 @@ impl Encryptor {
     /// Encrypts a whole plaintext (one-shot encrypt) into a buffer allocated once at the
     /// message's size, the header first.
     pub(crate) fn seal_all(mut self, header: &[u8], plaintext: &[u8]) -> crate::Result<Vec<u8>> {
+        self.take(plaintext.len())?;
         // esdk makes the last full frame final: ceil(n / f) frames, at least one.
         let regular = plaintext.len().div_ceil(self.frame_len).max(1) - 1;
         let final_len = plaintext.len() - regular * self.frame_len;
@@ -179,16 +192,54 @@ impl Encryptor {
     /// until more input arrives or [`finish`](Self::finish) makes it the final frame.
     ///
     /// # Errors
-    /// [`Error::LimitExceeded`] past 2^32 - 1 frames.
+    /// [`Error::LimitExceeded`] past 2^32 - 1 frames, or as soon as the plaintext exceeds the
+    /// `max_plaintext_length` declared to [`with_cmm`](Self::with_cmm). After any error the
+    /// encryptor is failed: every later call returns an error and nothing more is sealed.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<()> {
         self.push_to(input, out)
     }
 
     pub(crate) fn push_to<S: Sink + ?Sized>(
         &mut self,
-        mut input: &[u8],
+        input: &[u8],
         out: &mut S,
     ) -> crate::Result<()> {
+        self.check()?;
+        let res = self.take(input.len()).and_then(|()| self.push_inner(input, out));
+        if let Err(e) = &res {
+            self.fail(e.to_string());
+        }
+        res
+    }
+
+    fn check(&self) -> crate::Result<()> {
+        match &self.failed {
+            Some(first) => Err(Error::StreamFailed(first.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts `n` more plaintext bytes against the declared bound.
+    fn take(&mut self, n: usize) -> crate::Result<()> {
+        let taken = self.taken.saturating_add(n as u64);
+        if self.bound.is_some_and(|bound| taken > bound) {
+            return Err(Error::LimitExceeded(
+                "the plaintext is longer than the declared max_plaintext_length",
+            ));
+        }
+        self.taken = taken;
+        Ok(())
+    }
+
+    /// Enters the failed state and wipes the gathered plaintext.
+    fn fail(&mut self, why: String) {
+        if self.failed.is_none() {
+            self.failed = Some(why);
+        }
+        zeroize::Zeroize::zeroize(&mut *self.pending);
+    }
+
+    fn push_inner<S: Sink + ?Sized>(&mut self, mut input: &[u8], out: &mut S) -> crate::Result<()> {
         if input.is_empty() {
             return Ok(());
         }
@@ -203,7 +254,7 @@ impl Encryptor {
                         .min(2 * parallel::MAX_BATCH_BYTES),
                 );
             }
-            self.pending.extend_from_slice(input);
+            extend_wiping(&mut self.pending, input);
             return Ok(());
         }
         // Top the gathered input up to whole frames and seal them: more input follows them,
@@ -213,7 +264,7 @@ impl Encryptor {
             if partial != 0 {
                 let take = (self.frame_len - partial).min(input.len());
                 let (head, rest) = input.split_at(take);
-                self.pending.extend_from_slice(head);
+                extend_wiping(&mut self.pending, head);
                 input = rest;
                 if input.is_empty() {
                     return Ok(());
@@ -230,7 +281,7 @@ impl Encryptor {
         let run = input.len().saturating_sub(1) / self.frame_len;
         let (frames, rest) = input.split_at(run * self.frame_len);
         self.seal_regular(frames, out)?;
-        self.pending.extend_from_slice(rest);
+        extend_wiping(&mut self.pending, rest);
         Ok(())
     }
 
@@ -248,13 +299,11 @@ impl Encryptor {
             }
             return Ok(());
         }
-        let last = u32::try_from(run)
+        // The run takes sequence numbers up to `next - 1`, which must stay below the marker.
+        let next = u32::try_from(run)
             .ok()
             .and_then(|n| self.sequence.checked_add(n))
-            .filter(|s| *s != body::FINAL_FRAME_MARKER)
-            .ok_or(Error::LimitExceeded(
-                "plaintext needs more than 2^32 - 1 frames",
-            ))?;
+            .ok_or(TOO_MANY_FRAMES)?;
         let dst = out.grow(run * body::regular_frame_size(self.frame_len));
         parallel::seal_and_hash(
             &self.prepared.aead,
@@ -266,21 +315,29 @@ impl Encryptor {
             self.threads,
             self.hasher.as_mut(),
         )?;
-        self.sequence = last;
+        self.sequence = next;
         Ok(())
     }
 
     /// Writes the final frame (possibly empty) and, for signed suites, the footer.
     ///
     /// # Errors
-    /// When signing fails.
-    pub fn finish(self, out: &mut Vec<u8>) -> crate::Result<()> {
+    /// When signing fails, or when an earlier call failed.
+    pub fn finish(mut self, out: &mut Vec<u8>) -> crate::Result<()> {
         self.finish_to(out)
     }
 
-    pub(crate) fn finish_to<S: Sink + ?Sized>(mut self, out: &mut S) -> crate::Result<()> {
+    pub(crate) fn finish_to<S: Sink + ?Sized>(&mut self, out: &mut S) -> crate::Result<()> {
+        self.check()?;
+        // Whatever happens, nothing more can be sealed after the final frame.
+        self.failed = Some("the message was already finished".to_owned());
         let pending = std::mem::take(&mut self.pending);
-        self.seal_end(&pending, out)
+        let res = self.seal_end(&pending, out);
+        drop(pending);
+        if let Err(e) = &res {
+            self.failed = Some(e.to_string());
+        }
+        res
     }
 
     /// Seals `plaintext`, the end of the message, whose last (full or partial) frame is the

@@ -13,6 +13,54 @@ use crate::blocking::block_on;
 use crate::error::FormatError;
 use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
 
+/// The first error of a stream adapter, kept so that every later call fails too.
+#[derive(Debug, Default)]
+pub(crate) struct Poison(Option<(io::ErrorKind, String)>);
+
+impl Poison {
+    /// `Err` once an error was recorded: the same kind, wrapping [`Error::StreamFailed`].
+    pub(crate) fn check(&self) -> io::Result<()> {
+        match &self.0 {
+            Some((kind, message)) => Err(io::Error::new(
+                *kind,
+                Error::StreamFailed(message.clone()),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// As [`check`](Self::check), as an esdk error.
+    pub(crate) fn check_crate(&self) -> crate::Result<()> {
+        match &self.0 {
+            Some((_, message)) => Err(Error::StreamFailed(message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Records `e` unless an error is recorded already.
+    pub(crate) fn set(&mut self, e: &io::Error) {
+        if self.0.is_none() {
+            self.0 = Some((e.kind(), e.to_string()));
+        }
+    }
+
+    /// Records the error of `res`, if any, and passes `res` on.
+    pub(crate) fn record<T>(&mut self, res: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &res {
+            self.set(e);
+        }
+        res
+    }
+}
+
+/// Errors of an inner reader after which reading may simply be retried: nothing was consumed.
+pub(crate) fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+    )
+}
+
 pub(crate) fn to_io(e: Error) -> io::Error {
     match e {
         Error::Io(e) => e,
@@ -37,10 +85,14 @@ pub(crate) fn to_io(e: Error) -> io::Error {
 /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"streamed");
 /// # Ok(()) }
 /// ```
+///
+/// After any error (of the encryptor or of `inner`) the writer is failed: every later call
+/// returns an error, as the message written so far cannot be completed.
 pub struct EncryptingWriter<W: Write> {
     encryptor: Encryptor,
     inner: W,
     out: Presized,
+    poison: Poison,
 }
 
 impl<W: Write> EncryptingWriter<W> {
@@ -105,6 +157,7 @@ impl<W: Write> EncryptingWriter<W> {
             encryptor,
             inner,
             out,
+            poison: Poison::default(),
         };
         writer.drain()?;
         Ok(writer)
@@ -122,6 +175,7 @@ impl<W: Write> EncryptingWriter<W> {
     /// I/O errors of `inner`, or signing failures.
     #[must_use = "the message is complete only when finish returns Ok"]
     pub fn finish(mut self) -> crate::Result<W> {
+        self.poison.check_crate()?;
         self.encryptor.finish_to(&mut self.out)?;
         self.inner.write_all(self.out.bytes())?;
         self.inner.flush()?;
@@ -131,19 +185,30 @@ impl<W: Write> EncryptingWriter<W> {
 
 impl<W: Write> Write for EncryptingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.encryptor.push_to(buf, &mut self.out).map_err(to_io)?;
-        self.drain()?;
-        Ok(buf.len())
+        self.poison.check()?;
+        let res = self
+            .encryptor
+            .push_to(buf, &mut self.out)
+            .map_err(to_io)
+            .and_then(|()| self.drain());
+        self.poison.record(res).map(|()| buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+        self.poison.check()?;
+        let res = self.inner.flush();
+        self.poison.record(res)
     }
 }
 
 /// Decrypts the message read from `inner`. `read` returns `Ok(0)` only after the whole
 /// message, including a signed message's footer signature, has verified; a truncated or
 /// tampered message is an error.
+///
+/// Errors are final: after the first error (other than an `Interrupted` or `WouldBlock` error
+/// of `inner`, which may be retried) every later `read` fails with the same kind, wrapping
+/// [`Error::StreamFailed`], and plaintext not yet read when the error occurred is wiped, never
+/// returned. Streams are bounded by [`crate::ClientBuilder::max_stream_frame_length`].
 ///
 /// # Security
 /// For signed suites, plaintext of regular frames is returned once its tag verifies, before
@@ -167,6 +232,7 @@ pub struct DecryptingReader<R: Read> {
     decryptor: Option<Decryptor>,
     /// Set when the decryptor finished: the whole message verified.
     complete: bool,
+    poison: Poison,
     inner: R,
     input: Vec<u8>,
     out: Released,
@@ -196,6 +262,12 @@ impl Drop for Released {
 }
 
 impl Released {
+    /// Wipes and forgets everything not read yet (after an error).
+    pub(crate) fn discard(&mut self) {
+        self.buf.zeroize();
+        self.pos = 0;
+    }
+
     /// Bytes waiting to be read.
     pub(crate) fn pending(&self) -> usize {
         self.buf.len().saturating_sub(self.pos)
@@ -232,8 +304,8 @@ pub(crate) fn push_header_chunk(
     }
     let used = decryptor.push_to(chunk, out)?;
     Ok(decryptor
-        .header()
-        .map(|_| chunk.get(used..).unwrap_or_default().to_vec()))
+        .needs_authentication()
+        .then(|| chunk.get(used..).unwrap_or_default().to_vec()))
 }
 
 impl<W: Write> fmt::Debug for EncryptingWriter<W> {
@@ -301,6 +373,7 @@ impl<R: Read> DecryptingReader<R> {
         Ok(Self {
             decryptor: Some(decryptor),
             complete: false,
+            poison: Poison::default(),
             inner,
             input,
             out,
@@ -329,8 +402,8 @@ impl<R: Read> DecryptingReader<R> {
     }
 }
 
-impl<R: Read> Read for DecryptingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl<R: Read> DecryptingReader<R> {
+    fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             if self.out.pending() > 0 {
                 return Ok(self.out.read_into(buf));
@@ -352,5 +425,20 @@ impl<R: Read> Read for DecryptingReader<R> {
                 .push_to(self.input.get(..n).unwrap_or_default(), self.out.refill())
                 .map_err(to_io)?;
         }
+    }
+}
+
+impl<R: Read> Read for DecryptingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.poison.check()?;
+        let res = self.read_inner(buf);
+        if let Err(e) = &res {
+            if !is_transient(e) {
+                self.poison.set(e);
+                self.out.discard();
+                self.decryptor = None;
+            }
+        }
+        res
     }
 }

@@ -55,7 +55,7 @@ mod tests {
             let mut piece = piece;
             loop {
                 let used = d.push(piece, &mut out)?;
-                if d.header().is_some() && !d.is_authenticated() {
+                if d.needs_authentication() {
                     block_on(d.authenticate(keyring))?;
                     piece = &piece[used..];
                     continue;

@@ -7,6 +7,27 @@
 //! decrypts into them, so for large messages the page faults are spread over the worker
 //! threads instead of being paid up front by one thread zero-filling the whole output.
 
+/// Makes room in `v` for `additional` more bytes without leaving an unwiped copy behind: when
+/// the allocation has to move, the old one is zeroed before it is freed. Buffers that may hold
+/// plaintext or keys grow only through this.
+pub(crate) fn reserve_wiping(v: &mut Vec<u8>, additional: usize) {
+    let needed = v.len().saturating_add(additional);
+    if needed <= v.capacity() {
+        return;
+    }
+    let mut grown = Vec::with_capacity(needed.max(v.capacity().saturating_mul(2)));
+    grown.extend_from_slice(v);
+    // Zeroes the elements and the spare capacity, then empties the vector.
+    zeroize::Zeroize::zeroize(v);
+    *v = grown;
+}
+
+/// Appends `bytes` to `v` through [`reserve_wiping`].
+pub(crate) fn extend_wiping(v: &mut Vec<u8>, bytes: &[u8]) {
+    reserve_wiping(v, bytes.len());
+    v.extend_from_slice(bytes);
+}
+
 /// An append-only output.
 pub(crate) trait Sink {
     /// Bytes written so far.
@@ -16,6 +37,8 @@ pub(crate) trait Sink {
     fn grow(&mut self, n: usize) -> &mut [u8];
     /// Drops everything after the first `len` bytes.
     fn truncate(&mut self, len: usize);
+    /// The bytes written from `from` on, to wipe before they are dropped.
+    fn tail_mut(&mut self, from: usize) -> Option<&mut [u8]>;
     /// Appends a copy of `bytes`.
     fn extend_from_slice(&mut self, bytes: &[u8]) {
         self.grow(bytes.len()).copy_from_slice(bytes);
@@ -29,6 +52,7 @@ impl Sink for Vec<u8> {
 
     fn grow(&mut self, n: usize) -> &mut [u8] {
         let start = Vec::len(self);
+        reserve_wiping(self, n);
         self.resize(start.saturating_add(n), 0);
         self.get_mut(start..).unwrap_or_default()
     }
@@ -37,8 +61,12 @@ impl Sink for Vec<u8> {
         Vec::truncate(self, len);
     }
 
+    fn tail_mut(&mut self, from: usize) -> Option<&mut [u8]> {
+        self.get_mut(from..)
+    }
+
     fn extend_from_slice(&mut self, bytes: &[u8]) {
-        Vec::extend_from_slice(self, bytes);
+        extend_wiping(self, bytes);
     }
 }
 
@@ -94,6 +122,8 @@ impl Sink for Presized {
         let start = self.len;
         let end = start.saturating_add(n);
         if end > self.buf.len() {
+            let more = end - self.buf.len();
+            reserve_wiping(&mut self.buf, more);
             self.buf.resize(end, 0);
         }
         self.len = end;
@@ -102,6 +132,10 @@ impl Sink for Presized {
 
     fn truncate(&mut self, len: usize) {
         self.len = self.len.min(len);
+    }
+
+    fn tail_mut(&mut self, from: usize) -> Option<&mut [u8]> {
+        self.buf.get_mut(from..self.len)
     }
 }
 
@@ -127,5 +161,25 @@ mod tests {
         let out = small.into_vec();
         assert_eq!(out, b"hi");
         assert!(out.capacity() < 1 << 20);
+    }
+
+    #[test]
+    fn growth_moves_into_a_new_allocation_and_keeps_the_bytes() {
+        let mut v = Vec::with_capacity(4);
+        v.extend_from_slice(b"abcd");
+        let before = v.as_ptr();
+        extend_wiping(&mut v, b"efgh");
+        assert_eq!(v, b"abcdefgh");
+        assert_ne!(v.as_ptr(), before);
+        assert!(v.capacity() >= 8);
+        // No move when it fits.
+        let mut w = Vec::with_capacity(64);
+        w.extend_from_slice(b"xy");
+        let at = w.as_ptr();
+        reserve_wiping(&mut w, 10);
+        assert_eq!(w.as_ptr(), at);
+        let mut p = Presized::new(2);
+        p.extend_from_slice(b"0123456789");
+        assert_eq!(p.bytes(), b"0123456789");
     }
 }

@@ -10,7 +10,7 @@ use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
-use super::io::{push_header_chunk, to_io, Released};
+use super::io::{is_transient, push_header_chunk, to_io, Poison, Released};
 use super::sink::{Presized, Sink};
 use super::{Decryptor, Encryptor, Verification};
 use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
@@ -31,11 +31,14 @@ use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
 /// assert_eq!(client.decrypt(&keyring, &message).await?.plaintext, b"async");
 /// # Ok(()) }
 /// ```
+///
+/// After any error the writer is failed: every later call returns an error.
 pub struct AsyncEncryptingWriter<W> {
     encryptor: Option<Encryptor>,
     inner: W,
     out: Presized,
     out_pos: usize,
+    poison: Poison,
 }
 
 impl<W> fmt::Debug for AsyncEncryptingWriter<W> {
@@ -101,6 +104,7 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
             inner,
             out,
             out_pos: 0,
+            poison: Poison::default(),
         }
     }
 
@@ -124,6 +128,42 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
     }
 }
 
+impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
+    fn write_inner(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        ready!(self.poll_drain(cx))?;
+        let encryptor = self
+            .encryptor
+            .as_mut()
+            .ok_or_else(|| to_io(Error::ApiMisuse("write after shutdown")))?;
+        encryptor.push_to(buf, &mut self.out).map_err(to_io)?;
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn flush_inner(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(cx))?;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn shutdown_inner(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(cx))?;
+        if let Some(encryptor) = self.encryptor.as_mut() {
+            let finished = encryptor.finish_to(&mut self.out).map_err(to_io);
+            self.encryptor = None;
+            finished?;
+            ready!(self.poll_drain(cx))?;
+        }
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    /// Records the error of a ready result: the writer is failed from then on.
+    fn record<T>(&mut self, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        match poll {
+            Poll::Ready(res) => Poll::Ready(self.poison.record(res)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
 impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
     fn poll_write(
         mut self: Pin<&mut Self>,
@@ -131,29 +171,23 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        ready!(this.poll_drain(cx))?;
-        let encryptor = this
-            .encryptor
-            .as_mut()
-            .ok_or_else(|| to_io(Error::ApiMisuse("write after shutdown")))?;
-        encryptor.push_to(buf, &mut this.out).map_err(to_io)?;
-        Poll::Ready(Ok(buf.len()))
+        this.poison.check()?;
+        let poll = this.write_inner(cx, buf);
+        this.record(poll)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        ready!(this.poll_drain(cx))?;
-        Pin::new(&mut this.inner).poll_flush(cx)
+        this.poison.check()?;
+        let poll = this.flush_inner(cx);
+        this.record(poll)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        ready!(this.poll_drain(cx))?;
-        if let Some(encryptor) = this.encryptor.take() {
-            encryptor.finish_to(&mut this.out).map_err(to_io)?;
-            ready!(this.poll_drain(cx))?;
-        }
-        Pin::new(&mut this.inner).poll_shutdown(cx)
+        this.poison.check()?;
+        let poll = this.shutdown_inner(cx);
+        this.record(poll)
     }
 }
 
@@ -162,7 +196,8 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
 ///
 /// # Security
 /// As [`super::io::DecryptingReader`]: for signed suites, plaintext of regular frames arrives
-/// before the signature is checked; act on it only after end-of-stream.
+/// before the signature is checked; act on it only after end-of-stream. Errors are final:
+/// after the first one every later read fails and unread plaintext is wiped.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -181,6 +216,7 @@ pub struct AsyncDecryptingReader<R> {
     decryptor: Option<Decryptor>,
     /// Set when the decryptor finished: the whole message verified.
     complete: bool,
+    poison: Poison,
     inner: R,
     input: Vec<u8>,
     out: Released,
@@ -220,6 +256,7 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
         Ok(Self {
             decryptor: Some(decryptor),
             complete: false,
+            poison: Poison::default(),
             inner,
             input,
             out,
@@ -250,6 +287,22 @@ impl<R: AsyncRead + Unpin> AsyncRead for AsyncDecryptingReader<R> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        this.poison.check()?;
+        let poll = this.read_inner(cx, buf);
+        if let Poll::Ready(Err(e)) = &poll {
+            if !is_transient(e) {
+                this.poison.set(e);
+                this.out.discard();
+                this.decryptor = None;
+            }
+        }
+        poll
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
+    fn read_inner(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self;
         loop {
             if this.out.pending() > 0 {
                 let n = this.out.read_into(buf.initialize_unfilled());

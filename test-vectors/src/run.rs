@@ -283,7 +283,7 @@ pub fn decrypt_streaming(
     let mut decryptor = esdk::stream::Decryptor::new(client);
     let mut out = Vec::new();
     let mut pos: usize = 0;
-    while decryptor.header().is_none() {
+    while !decryptor.needs_authentication() {
         let end = pos.saturating_add(chunk).min(message.len());
         let piece = message.get(pos..end).unwrap_or_default();
         if piece.is_empty() {
