@@ -574,6 +574,14 @@ impl Decryptor {
         }
     }
 
+    /// Test hook: the body's next expected sequence number.
+    #[cfg(test)]
+    pub(crate) fn start_at_sequence(&mut self, sequence: u32) {
+        if let State::Body(b) = &mut self.state {
+            b.expected_sequence = sequence;
+        }
+    }
+
     /// Declares the end of the input. Succeeds only if a whole, verified message was read.
     ///
     /// # Errors
@@ -720,5 +728,126 @@ impl Body {
         } else {
             frame.open(&self.prepared.aead, &header.message_id, content, out)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blocking::block_on;
+    use crate::{suite, RawAesKeyring};
+
+    /// A message of `frames` one-byte frames (suite 0x0478 or 0x0578), decrypted on two threads.
+    fn tiny_frames(signed: bool, frames: usize) -> (Client, RawAesKeyring, Vec<u8>) {
+        let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
+        let suite = if signed {
+            &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384
+        } else {
+            &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY
+        };
+        let client = Client::builder()
+            .suite(suite)
+            .frame_length(1)
+            .unwrap()
+            .threads(2)
+            .build();
+        let message = block_on(client.encrypt(&keyring, &vec![7u8; frames], &Default::default()))
+            .unwrap();
+        (client, keyring, message)
+    }
+
+    /// Defect 1: with several threads, every frame used to rescan all the frames after it, so
+    /// tiny frames followed by trailing bytes cost time quadratic in the input (20,000 frames
+    /// and 34 MiB of zeros: 8 s). Each frame must now be scanned a bounded number of times,
+    /// and the trailing bytes refused when they are seen.
+    #[test]
+    fn tiny_frames_and_trailing_bytes_cost_linear_work() {
+        const FRAMES: usize = 20_000;
+        for signed in [false, true] {
+            let (client, keyring, message) = tiny_frames(signed, FRAMES);
+            let mut hostile = message.clone();
+            hostile.resize(message.len() + (4 << 20), 0);
+
+            // One-shot: the whole input at once.
+            let mut d = Decryptor::for_whole_message(&client);
+            let used = d.push(&hostile, &mut Vec::new()).unwrap();
+            block_on(d.authenticate(&keyring)).unwrap();
+            let mut out = Vec::new();
+            let err = d.push(&hostile[used..], &mut out).unwrap_err();
+            assert!(matches!(err, Error::Malformed(FormatError::TrailingBytes)), "{err:?}");
+            assert!(out.is_empty(), "plaintext released by a failed push");
+            // Quadratic scanning counted ~FRAMES^2 / 2 = 2e8 frames here.
+            assert!(d.scanned <= 2 * FRAMES + 16, "scanned {} frames", d.scanned);
+
+            // Streaming in 64 KiB pieces: the first piece holding a trailing byte fails.
+            let mut d = Decryptor::new(&client);
+            let used = d.push(&hostile, &mut Vec::new()).unwrap();
+            block_on(d.authenticate(&keyring)).unwrap();
+            let mut out = Vec::new();
+            let mut at = used;
+            let failed_at = loop {
+                let end = (at + 65536).min(hostile.len());
+                if d.push(&hostile[at..end], &mut out).is_err() {
+                    break end;
+                }
+                at = end;
+            };
+            assert!(failed_at <= message.len() + 65536, "failed only at {failed_at}");
+            assert!(d.scanned <= 2 * FRAMES + 16 * (hostile.len() / 65536), "{}", d.scanned);
+        }
+    }
+
+    /// Defect 2: a failed push wipes what it released, and every later call fails.
+    #[test]
+    fn errors_are_sticky_and_release_nothing() {
+        let (client, keyring, message) = tiny_frames(false, 3000);
+        let mut tampered = message.clone();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1; // the final frame's tag
+        let mut d = Decryptor::new(&client);
+        let used = d.push(&tampered, &mut Vec::new()).unwrap();
+        assert!(d.header().is_none(), "a header handed out before authentication");
+        assert!(d.unauthenticated_header().is_some());
+        block_on(d.authenticate(&keyring)).unwrap();
+        assert!(d.header().is_some() && d.unauthenticated_header().is_none());
+        let mut out = b"before".to_vec();
+        let err = d.push(&tampered[used..], &mut out).unwrap_err();
+        assert!(matches!(err, Error::FrameAuthentication { .. }), "{err:?}");
+        assert_eq!(out, b"before", "frames that verified in the failed push were kept");
+        for _ in 0..3 {
+            assert!(matches!(
+                d.push(&message[used..], &mut out),
+                Err(Error::StreamFailed(_))
+            ));
+            assert_eq!(out, b"before");
+        }
+        assert_eq!(d.verification(), Verification::Nothing);
+        assert!(matches!(d.finish(), Err(Error::StreamFailed(m)) if m.contains("frame")));
+    }
+
+    /// A message whose frames start at `first`, to test the last sequence numbers cheaply.
+    #[test]
+    fn final_frame_numbered_2_pow_32_minus_1_decrypts() {
+        let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
+        let client = Client::builder().frame_length(4).unwrap().threads(1).build();
+        let mut message = Vec::new();
+        let mut e = block_on(super::super::Encryptor::new(
+            &client,
+            &keyring,
+            &Default::default(),
+            &mut message,
+        ))
+        .unwrap();
+        e.start_at_sequence(0xFFFF_FFFD);
+        e.push(b"aaaabbbbcc", &mut message).unwrap();
+        e.finish(&mut message).unwrap();
+        let mut d = Decryptor::new(&client);
+        let used = d.push(&message, &mut Vec::new()).unwrap();
+        block_on(d.authenticate(&keyring)).unwrap();
+        d.start_at_sequence(0xFFFF_FFFD);
+        let mut out = Vec::new();
+        d.push(&message[used..], &mut out).unwrap();
+        d.finish().unwrap();
+        assert_eq!(out, b"aaaabbbbcc");
     }
 }

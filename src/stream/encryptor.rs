@@ -136,6 +136,12 @@ impl Encryptor {
         })
     }
 
+    /// Test hook: the next frame's sequence number, to reach the last ones without 2^32 frames.
+    #[cfg(test)]
+    pub(crate) fn start_at_sequence(&mut self, sequence: u32) {
+        self.sequence = sequence;
+    }
+
     /// The header written to the output.
     pub fn header(&self) -> &Header {
         &self.prepared.header
@@ -293,17 +299,18 @@ impl Encryptor {
         out: &mut S,
     ) -> crate::Result<()> {
         let run = plaintext.len() / self.frame_len;
+        // The run takes sequence numbers up to `next - 1`, which must stay below the marker:
+        // checked before any frame of it is sealed.
+        let next = u32::try_from(run)
+            .ok()
+            .and_then(|n| self.sequence.checked_add(n))
+            .ok_or(TOO_MANY_FRAMES)?;
         if !parallel::worth_it(run, self.frame_len, self.threads) {
             for frame in plaintext.chunks(self.frame_len) {
                 self.seal(frame, false, out)?;
             }
             return Ok(());
         }
-        // The run takes sequence numbers up to `next - 1`, which must stay below the marker.
-        let next = u32::try_from(run)
-            .ok()
-            .and_then(|n| self.sequence.checked_add(n))
-            .ok_or(TOO_MANY_FRAMES)?;
         let dst = out.grow(run * body::regular_frame_size(self.frame_len));
         parallel::seal_and_hash(
             &self.prepared.aead,
@@ -352,5 +359,97 @@ impl Encryptor {
             crate::format::codec::put_u16_prefixed(out, &key.sign(hasher)?, "signature")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blocking::block_on;
+    use crate::RawAesKeyring;
+
+    fn encryptor(threads: usize, frame_length: u32) -> (Encryptor, Vec<u8>) {
+        let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
+        let client = Client::builder()
+            .frame_length(frame_length)
+            .unwrap()
+            .threads(threads)
+            .build();
+        let mut out = Vec::new();
+        let e = block_on(Encryptor::new(&client, &keyring, &Default::default(), &mut out)).unwrap();
+        (e, out)
+    }
+
+    /// Defect 3: the encryptor sealed regular frame 0xFFFFFFFE, found out only then that the
+    /// next number is the final-frame marker, and stayed usable: the next push sealed another
+    /// frame under the same sequence number, so the same IV and key (GCM nonce reuse).
+    #[test]
+    fn refuses_to_seal_past_the_last_sequence_number_and_stays_refused() {
+        {
+            let (mut e, mut out) = encryptor(1, 4);
+            e.start_at_sequence(0xFFFF_FFFD);
+            // Frames 0xFFFFFFFD and 0xFFFFFFFE are sealed; the third is held (it may be final).
+            e.push(&[1u8; 12], &mut out).unwrap();
+            let sealed = out.len();
+            // A fourth frame means a regular frame numbered 0xFFFFFFFF: refused before sealing.
+            let err = e.push(&[2u8; 4], &mut out).unwrap_err();
+            assert!(matches!(err, Error::LimitExceeded(_)), "{err:?}");
+            assert_eq!(out.len(), sealed, "a frame was sealed after the limit");
+            for _ in 0..3 {
+                let again = e.push(&[3u8; 100], &mut out).unwrap_err();
+                assert!(matches!(again, Error::StreamFailed(_)), "{again:?}");
+            }
+            assert!(matches!(e.finish_to(&mut out), Err(Error::StreamFailed(_))));
+            assert_eq!(out.len(), sealed, "bytes written after the error");
+        }
+        // Gathered input (two threads) and runs sealed at once check the whole run first.
+        for (threads, len) in [(2, 16), (1, 4 << 20), (2, 4 << 20)] {
+            let (mut e, mut out) = encryptor(threads, 4);
+            e.start_at_sequence(0xFFFF_FFFD);
+            let before = out.len();
+            let first = e.push(&vec![0u8; len], &mut out).and_then(|()| e.finish_to(&mut out));
+            assert!(matches!(first, Err(Error::LimitExceeded(_))), "{first:?}");
+            assert_eq!(out.len(), before, "threads {threads}, {len} bytes");
+            assert!(matches!(e.push(&[0u8; 4], &mut out), Err(Error::StreamFailed(_))));
+        }
+    }
+
+    /// Defect 5: a declared plaintext length bound fails the push that exceeds it.
+    #[test]
+    fn plaintext_longer_than_the_declared_bound_fails_at_once() {
+        let keyring = std::sync::Arc::new(RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap());
+        let cmm = crate::DefaultMaterialsManager::new(keyring);
+        let client = Client::builder().frame_length(4).unwrap().build();
+        let mut out = Vec::new();
+        let mut e = block_on(Encryptor::with_cmm(
+            &client,
+            &cmm,
+            Some(10),
+            &Default::default(),
+            &mut out,
+        ))
+        .unwrap();
+        e.push(&[1u8; 6], &mut out).unwrap();
+        e.push(&[1u8; 4], &mut out).unwrap();
+        let before = out.len();
+        let err = e.push(&[1u8; 1], &mut out).unwrap_err();
+        assert!(
+            matches!(err, Error::LimitExceeded(m) if m.contains("max_plaintext_length")),
+            "{err:?}"
+        );
+        assert_eq!(out.len(), before);
+        assert!(matches!(e.finish(&mut out), Err(Error::StreamFailed(_))));
+        // Exactly the bound is fine.
+        let mut out = Vec::new();
+        let mut e = block_on(Encryptor::with_cmm(
+            &client,
+            &cmm,
+            Some(10),
+            &Default::default(),
+            &mut out,
+        ))
+        .unwrap();
+        e.push(&[1u8; 10], &mut out).unwrap();
+        e.finish(&mut out).unwrap();
     }
 }
