@@ -549,7 +549,10 @@ fn real_headers_with_empty_bodies_decrypt() {
         let client = decrypting_client().build();
         assert_eq!(decrypt(&client, &aes_keyring(), &m).unwrap().plaintext, b"");
         let unlimited = unlimited_stream_client();
-        assert_eq!(stream_bytewise(&unlimited, &aes_keyring(), &m).unwrap(), b"");
+        assert_eq!(
+            stream_bytewise(&unlimited, &aes_keyring(), &m).unwrap(),
+            b""
+        );
         let streamed = stream_bytewise(&client, &aes_keyring(), &m);
         if framing == Some(u32::MAX) {
             assert!(stream_limit(&streamed.unwrap_err()));

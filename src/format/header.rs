@@ -424,7 +424,7 @@ impl HeaderScanner {
                                 None => Ok(None),
                                 Some(true) => Err(FormatError::Base64Encoded.into()),
                                 Some(false) => Err(FormatError::Invalid("header.version").into()),
-                            }
+                            };
                         }
                     };
                     if !self.need(buf, self.prefix + 2, limits)? {

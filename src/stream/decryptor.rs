@@ -378,10 +378,7 @@ impl Decryptor {
             }
         }
         self.buf = Vec::new();
-        self.state = State::NeedMaterials(Box::new(UnauthenticatedHeader {
-            header,
-            header_len,
-        }));
+        self.state = State::NeedMaterials(Box::new(UnauthenticatedHeader { header, header_len }));
         Ok(header_len.saturating_sub(before))
     }
 
@@ -442,7 +439,11 @@ impl Decryptor {
         };
         // Failed until the materials are in: a dropped future or an error leaves it failed.
         self.state = State::Failed("header authentication did not complete".to_owned());
-        let prepared = match self.client.prepare_decrypt(source, header, reproduced).await {
+        let prepared = match self
+            .client
+            .prepare_decrypt(source, header, reproduced)
+            .await
+        {
             Ok(prepared) => prepared,
             Err(e) => {
                 self.state = State::Failed(e.to_string());
@@ -499,8 +500,7 @@ impl Decryptor {
                         if body::non_framed_declared_len(rest).is_some_and(|len| {
                             len > limits.max_stream_non_framed_length
                                 && len <= body::MAX_NON_FRAMED_LEN
-                        })
-                        {
+                        }) {
                             return Err(Error::LimitExceeded(
                                 "the non-framed body is longer than \
                                  ClientBuilder::max_stream_non_framed_length \
@@ -612,8 +612,7 @@ const MAX_RUN_BYTES: usize = 64 << 20;
 /// malformed (which the caller then parses on its own, to report it). Returns the frames and the
 /// bytes they take. Parses each frame once.
 fn scan_regular_frames(input: &[u8], frame_length: u32) -> (Vec<RawFrame<'_>>, usize) {
-    let frame_size = usize::try_from(frame_length)
-        .map_or(usize::MAX, body::regular_frame_size);
+    let frame_size = usize::try_from(frame_length).map_or(usize::MAX, body::regular_frame_size);
     let most = (MAX_RUN_BYTES / frame_size.max(1))
         .clamp(1, MAX_RUN_FRAMES)
         .min(input.len() / frame_size.max(1));
@@ -751,8 +750,8 @@ mod tests {
             .unwrap()
             .threads(2)
             .build();
-        let message = block_on(client.encrypt(&keyring, &vec![7u8; frames], &Default::default()))
-            .unwrap();
+        let message =
+            block_on(client.encrypt(&keyring, &vec![7u8; frames], &Default::default())).unwrap();
         (client, keyring, message)
     }
 
@@ -774,7 +773,10 @@ mod tests {
             block_on(d.authenticate(&keyring)).unwrap();
             let mut out = Vec::new();
             let err = d.push(&hostile[used..], &mut out).unwrap_err();
-            assert!(matches!(err, Error::Malformed(FormatError::TrailingBytes)), "{err:?}");
+            assert!(
+                matches!(err, Error::Malformed(FormatError::TrailingBytes)),
+                "{err:?}"
+            );
             assert!(out.is_empty(), "plaintext released by a failed push");
             // Quadratic scanning counted ~FRAMES^2 / 2 = 2e8 frames here.
             assert!(d.scanned <= 2 * FRAMES + 16, "scanned {} frames", d.scanned);
@@ -792,8 +794,15 @@ mod tests {
                 }
                 at = end;
             };
-            assert!(failed_at <= message.len() + 65536, "failed only at {failed_at}");
-            assert!(d.scanned <= 2 * FRAMES + 16 * (hostile.len() / 65536), "{}", d.scanned);
+            assert!(
+                failed_at <= message.len() + 65536,
+                "failed only at {failed_at}"
+            );
+            assert!(
+                d.scanned <= 2 * FRAMES + 16 * (hostile.len() / 65536),
+                "{}",
+                d.scanned
+            );
         }
     }
 
@@ -806,14 +815,20 @@ mod tests {
         tampered[last] ^= 1; // the final frame's tag
         let mut d = Decryptor::new(&client);
         let used = d.push(&tampered, &mut Vec::new()).unwrap();
-        assert!(d.header().is_none(), "a header handed out before authentication");
+        assert!(
+            d.header().is_none(),
+            "a header handed out before authentication"
+        );
         assert!(d.unauthenticated_header().is_some());
         block_on(d.authenticate(&keyring)).unwrap();
         assert!(d.header().is_some() && d.unauthenticated_header().is_none());
         let mut out = b"before".to_vec();
         let err = d.push(&tampered[used..], &mut out).unwrap_err();
         assert!(matches!(err, Error::FrameAuthentication { .. }), "{err:?}");
-        assert_eq!(out, b"before", "frames that verified in the failed push were kept");
+        assert_eq!(
+            out, b"before",
+            "frames that verified in the failed push were kept"
+        );
         for _ in 0..3 {
             assert!(matches!(
                 d.push(&message[used..], &mut out),
@@ -829,7 +844,11 @@ mod tests {
     #[test]
     fn final_frame_numbered_2_pow_32_minus_1_decrypts() {
         let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
-        let client = Client::builder().frame_length(4).unwrap().threads(1).build();
+        let client = Client::builder()
+            .frame_length(4)
+            .unwrap()
+            .threads(1)
+            .build();
         let mut message = Vec::new();
         let mut e = block_on(super::super::Encryptor::new(
             &client,

@@ -211,7 +211,9 @@ impl Encryptor {
         out: &mut S,
     ) -> crate::Result<()> {
         self.check()?;
-        let res = self.take(input.len()).and_then(|()| self.push_inner(input, out));
+        let res = self
+            .take(input.len())
+            .and_then(|()| self.push_inner(input, out));
         if let Err(e) = &res {
             self.fail(e.to_string());
         }
@@ -376,7 +378,13 @@ mod tests {
             .threads(threads)
             .build();
         let mut out = Vec::new();
-        let e = block_on(Encryptor::new(&client, &keyring, &Default::default(), &mut out)).unwrap();
+        let e = block_on(Encryptor::new(
+            &client,
+            &keyring,
+            &Default::default(),
+            &mut out,
+        ))
+        .unwrap();
         (e, out)
     }
 
@@ -407,10 +415,15 @@ mod tests {
             let (mut e, mut out) = encryptor(threads, 4);
             e.start_at_sequence(0xFFFF_FFFD);
             let before = out.len();
-            let first = e.push(&vec![0u8; len], &mut out).and_then(|()| e.finish_to(&mut out));
+            let first = e
+                .push(&vec![0u8; len], &mut out)
+                .and_then(|()| e.finish_to(&mut out));
             assert!(matches!(first, Err(Error::LimitExceeded(_))), "{first:?}");
             assert_eq!(out.len(), before, "threads {threads}, {len} bytes");
-            assert!(matches!(e.push(&[0u8; 4], &mut out), Err(Error::StreamFailed(_))));
+            assert!(matches!(
+                e.push(&[0u8; 4], &mut out),
+                Err(Error::StreamFailed(_))
+            ));
         }
     }
 

@@ -21,10 +21,9 @@ impl Poison {
     /// `Err` once an error was recorded: the same kind, wrapping [`Error::StreamFailed`].
     pub(crate) fn check(&self) -> io::Result<()> {
         match &self.0 {
-            Some((kind, message)) => Err(io::Error::new(
-                *kind,
-                Error::StreamFailed(message.clone()),
-            )),
+            Some((kind, message)) => {
+                Err(io::Error::new(*kind, Error::StreamFailed(message.clone())))
+            }
             None => Ok(()),
         }
     }

@@ -385,4 +385,78 @@ mod tests {
         let err = reader.read_to_end(&mut Vec::new()).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
+
+    /// Fails its second write, accepts everything else.
+    struct FailSecond(usize);
+
+    impl AsyncWrite for FailSecond {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.0 += 1;
+            Poll::Ready(if self.0 == 2 {
+                Err(io::Error::other("disk full"))
+            } else {
+                Ok(buf.len())
+            })
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn errors_are_sticky() {
+        let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
+        let client = Client::builder().frame_length(100).unwrap().build();
+        let message = client
+            .encrypt(&keyring, &[5u8; 20_000], &EncryptionContext::new())
+            .await
+            .unwrap();
+        // A truncated message, then a tampered one: every read after the error fails.
+        let mut tampered = message.clone();
+        let at = tampered.len() - 200;
+        tampered[at] ^= 1;
+        for (input, kind) in [
+            (&message[..message.len() - 1], io::ErrorKind::UnexpectedEof),
+            (&tampered[..], io::ErrorKind::InvalidData),
+        ] {
+            let mut reader = AsyncDecryptingReader::new(&client, &keyring, input)
+                .await
+                .unwrap();
+            let mut got = Vec::new();
+            let err = reader.read_to_end(&mut got).await.unwrap_err();
+            assert_eq!(err.kind(), kind);
+            for _ in 0..3 {
+                let mut buf = [0u8; 64];
+                let again = reader.read(&mut buf).await.unwrap_err();
+                assert_eq!(again.kind(), kind);
+                assert!(again.to_string().contains("already failed"), "{again}");
+            }
+            assert_eq!(reader.verification(), Verification::Nothing);
+        }
+        // A writer whose inner writer failed once stays failed.
+        let client = Client::builder()
+            .frame_length(10)
+            .unwrap()
+            .threads(1)
+            .build();
+        let mut writer =
+            AsyncEncryptingWriter::new(&client, &keyring, &EncryptionContext::new(), FailSecond(0))
+                .await
+                .unwrap();
+        writer.write_all(&[1u8; 5]).await.unwrap(); // the header goes out
+        writer.write_all(&[1u8; 100]).await.unwrap(); // frames are sealed, not written yet
+        assert!(writer.flush().await.is_err()); // the second inner write fails
+        for _ in 0..3 {
+            let e = writer.write_all(&[1u8; 10]).await.unwrap_err();
+            assert!(e.to_string().contains("disk full"), "{e}");
+        }
+        assert!(writer.shutdown().await.is_err());
+    }
 }
