@@ -617,7 +617,7 @@ fn write_outputs(
     let selected: Vec<&(String, Result<EncryptTest>)> = manifest
         .tests
         .iter()
-        .filter(|(id, _)| options.filter.as_ref().map_or(true, |f| id.contains(f)))
+        .filter(|(id, _)| options.filter.as_ref().is_none_or(|f| id.contains(f)))
         .collect();
     let encrypted = parallel_map(&selected, options.jobs, |(id, test)| {
         let outcome = match test {

@@ -163,7 +163,7 @@ pub fn run_loaded(
     let selected: Vec<_> = manifest
         .tests
         .iter()
-        .filter(|t| options.filter.as_ref().map_or(true, |f| t.id.contains(f)))
+        .filter(|t| options.filter.as_ref().is_none_or(|f| t.id.contains(f)))
         .collect();
     let results = parallel_map(&selected, options.jobs, |t| {
         let outcome = match &t.case {
@@ -486,7 +486,7 @@ pub fn run_fixtures(dir: &Path, options: &RunOptions) -> Result<Report> {
     let clients = Clients::new(options);
     let selected: Vec<&String> = messages
         .into_iter()
-        .filter(|n| options.filter.as_ref().map_or(true, |f| n.contains(f)))
+        .filter(|n| options.filter.as_ref().is_none_or(|f| n.contains(f)))
         .collect();
     let results = parallel_map(&selected, options.jobs, |name| {
         let outcome = guard(|| {
