@@ -157,7 +157,8 @@ impl RawRsaKeyring {
     /// A keyring from key objects. Give a private key to decrypt; its public half is used to encrypt.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidKey`] when neither key is given, or the namespace is `aws-kms`.
+    /// [`crate::Error::InvalidKey`] when neither key is given, or the namespace is or starts with
+    /// `aws-kms` (reserved for the AWS KMS keyrings).
     pub fn new(
         namespace: impl Into<String>,
         name: impl Into<String>,
@@ -166,11 +167,7 @@ impl RawRsaKeyring {
         padding: RsaPadding,
     ) -> crate::Result<Self> {
         let namespace = namespace.into();
-        if namespace == "aws-kms" {
-            return Err(crate::Error::InvalidKey(
-                "the key namespace `aws-kms` is reserved".into(),
-            ));
-        }
+        super::check_namespace(&namespace)?;
         let public = public.or_else(|| private.as_ref().map(RsaPublicKey::from));
         if public.is_none() {
             return Err(crate::Error::InvalidKey(
