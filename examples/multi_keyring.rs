@@ -13,13 +13,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut key = [0u8; 32];
     getrandom::getrandom(&mut key)?;
     let primary: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("esdk-example", "primary", &key)?);
-    let escrow_pem = include_str!("../tests/data/rsa-2048-private.pem");
-    let escrow: Arc<dyn Keyring> = Arc::new(RawRsaKeyring::from_pem(
-        "esdk-example",
-        "escrow",
-        escrow_pem,
-        RsaPadding::OaepSha256,
-    )?);
+    // The escrow keyring wraps with the public key and, here, can unwrap with the private key.
+    let escrow: Arc<dyn Keyring> = Arc::new(
+        RawRsaKeyring::builder("esdk-example", "escrow", RsaPadding::OaepSha256)
+            .public_key_pem(include_str!("../tests/data/rsa-2048-public.pem"))
+            .private_key_pem(include_str!("../tests/data/rsa-2048-private.pem"))
+            .build()?,
+    );
     let multi = MultiKeyring::new(Some(primary.clone()), vec![escrow.clone()])?;
 
     let client = Client::default();

@@ -10,18 +10,13 @@ use esdk::{Client, EncryptionContext, RawRsaKeyring, RsaPadding};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let public_pem = include_str!("../tests/data/rsa-2048-public.pem");
     let private_pem = include_str!("../tests/data/rsa-2048-private.pem");
-    let encrypt_only = RawRsaKeyring::from_pem(
-        "esdk-example",
-        "rsa-key",
-        public_pem,
-        RsaPadding::OaepSha256,
-    )?;
-    let decrypt = RawRsaKeyring::from_pem(
-        "esdk-example",
-        "rsa-key",
-        private_pem,
-        RsaPadding::OaepSha256,
-    )?;
+    let encrypt_only = RawRsaKeyring::builder("esdk-example", "rsa-key", RsaPadding::OaepSha256)
+        .public_key_pem(public_pem)
+        .build()?;
+    // A private key alone only decrypts: the keyring never derives the public key from it.
+    let decrypt = RawRsaKeyring::builder("esdk-example", "rsa-key", RsaPadding::OaepSha256)
+        .private_key_pem(private_pem)
+        .build()?;
 
     let client = Client::default();
     let context = EncryptionContext::from([("department".to_owned(), "finance".to_owned())]);
@@ -31,6 +26,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match esdk::blocking::decrypt(&client, &encrypt_only, &message) {
         Err(e) => println!("the public key alone cannot decrypt: {e}"),
         Ok(_) => return Err("a public key decrypted a message".into()),
+    }
+    match esdk::blocking::encrypt(&client, &decrypt, b"more numbers", &context) {
+        Err(e) => println!("the private key alone cannot encrypt: {e}"),
+        Ok(_) => return Err("a private-key-only keyring encrypted a message".into()),
     }
     let decrypted = esdk::blocking::decrypt_with_context(&client, &decrypt, &message, &context)?;
     println!(

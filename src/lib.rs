@@ -38,7 +38,7 @@ pub use format::context::{EncryptionContext, PUBLIC_KEY_CONTEXT_KEY};
 pub use format::header::{ContentType, EncryptedDataKey, Header, UnauthenticatedHeader};
 pub use keyring::multi::MultiKeyring;
 pub use keyring::raw_aes::RawAesKeyring;
-pub use keyring::raw_rsa::{RawRsaKeyring, RsaPadding};
+pub use keyring::raw_rsa::{RawRsaKeyring, RawRsaKeyringBuilder, RsaPadding};
 pub use keyring::{BoxFuture, Keyring};
 pub use materials::{
     DataKey, DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,

@@ -27,10 +27,7 @@ use esdk::{
 #[test]
 fn parse_header_shows_the_message_without_a_key() {
     let aes: Arc<dyn Keyring> = Arc::new(aes_keyring());
-    let rsa: Arc<dyn Keyring> = Arc::new(
-        RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PUBLIC_PEM, RsaPadding::OaepSha256)
-            .unwrap(),
-    );
+    let rsa: Arc<dyn Keyring> = Arc::new(rsa_public_keyring(RsaPadding::OaepSha256));
     let multi = MultiKeyring::new(Some(aes), vec![rsa]).unwrap();
     let context = ctx(&[("tenant", "acme"), ("purpose", "parse")]);
     for &suite in suite::ALL {
@@ -72,9 +69,7 @@ fn parse_header_shows_the_message_without_a_key() {
         }
 
         // The same fields as the authenticated header decrypt returns.
-        let rsa_private =
-            RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PRIVATE_PEM, RsaPadding::OaepSha256)
-                .unwrap();
+        let rsa_private = rsa_private_keyring(RsaPadding::OaepSha256);
         let decrypted = decrypt(&client, &rsa_private, &message).unwrap();
         assert_eq!(decrypted.header.message_id(), h.message_id());
         assert_eq!(decrypted.header.encrypted_data_keys(), edks);
@@ -258,6 +253,7 @@ fn public_types_are_send_and_sync() {
     assert_send_sync::<Client>();
     assert_send_sync::<RawAesKeyring>();
     assert_send_sync::<RawRsaKeyring>();
+    assert_send_sync::<esdk::RawRsaKeyringBuilder>();
     assert_send_sync::<MultiKeyring>();
     assert_send_sync::<DefaultMaterialsManager>();
     assert_send_sync::<RequiredEncryptionContextMaterialsManager>();

@@ -13,7 +13,7 @@ use common::*;
 use esdk::blocking::{decrypt, decrypt_with_cmm, decrypt_with_context, encrypt, encrypt_with_cmm};
 use esdk::{
     suite, AlgorithmSuite, Client, CommitmentPolicy, ContentType, DefaultMaterialsManager,
-    EncryptionContext, Error, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring,
+    EncryptionContext, Error, Keyring, MultiKeyring, RawAesKeyring,
     RequiredEncryptionContextMaterialsManager, RsaPadding,
 };
 
@@ -238,14 +238,14 @@ const PADDINGS: [RsaPadding; 5] = [
 fn raw_rsa_every_padding() {
     let context = ctx(&[("tenant", "acme")]);
     for padding in PADDINGS {
-        let private =
-            RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PRIVATE_PEM, padding).unwrap();
-        let public = RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PUBLIC_PEM, padding).unwrap();
+        let pair = rsa_keyring(padding);
+        let public = rsa_public_keyring(padding);
+        let private = rsa_private_keyring(padding);
         for suite_id in [0x0578u16, 0x0478, 0x0014, 0x0346] {
             let suite = suite(suite_id);
             let client = client(suite, 128);
             let pt = plaintext(300);
-            for encryptor in [&private, &public] {
+            for encryptor in [&pair, &public] {
                 let message = encrypt(&client, encryptor, &pt, &context).unwrap();
                 let parsed = esdk::parse_header(&message).unwrap();
                 let edks = parsed.unauthenticated().encrypted_data_keys();
@@ -255,8 +255,10 @@ fn raw_rsa_every_padding() {
                 assert_eq!(edks[0].ciphertext.len(), 256, "RSA-2048 ciphertext");
                 check_layout(&message, parsed.unauthenticated(), parsed.len(), pt.len());
 
-                let got = decrypt_with_context(&client, &private, &message, &context).unwrap();
-                assert_eq!(got.plaintext, pt, "{padding:?} 0x{suite_id:04x}");
+                for decryptor in [&pair, &private] {
+                    let got = decrypt_with_context(&client, decryptor, &message, &context).unwrap();
+                    assert_eq!(got.plaintext, pt, "{padding:?} 0x{suite_id:04x}");
+                }
                 // A public-key-only keyring cannot decrypt.
                 assert!(
                     matches!(
@@ -273,15 +275,14 @@ fn raw_rsa_every_padding() {
 #[test]
 fn raw_rsa_padding_must_match() {
     let client = Client::default();
-    let enc = RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PRIVATE_PEM, RsaPadding::OaepSha256)
-        .unwrap();
+    let enc = rsa_public_keyring(RsaPadding::OaepSha256);
     let message = encrypt(&client, &enc, b"padding", &EncryptionContext::new()).unwrap();
     for padding in [
         RsaPadding::OaepSha1,
         RsaPadding::OaepSha512,
         RsaPadding::Pkcs1,
     ] {
-        let dec = RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PRIVATE_PEM, padding).unwrap();
+        let dec = rsa_private_keyring(padding);
         assert!(
             matches!(
                 decrypt(&client, &dec, &message),
@@ -293,30 +294,11 @@ fn raw_rsa_padding_must_match() {
 }
 
 #[test]
-fn raw_rsa_rejects_bad_keys() {
-    assert!(matches!(
-        RawRsaKeyring::from_pem("ns", "k", "not a pem", RsaPadding::OaepSha256),
-        Err(Error::InvalidKey(_))
-    ));
-    assert!(matches!(
-        RawRsaKeyring::from_der("ns", "k", &[0x30, 0x03, 1, 2, 3], RsaPadding::OaepSha256),
-        Err(Error::InvalidKey(_))
-    ));
-    assert!(matches!(
-        RawRsaKeyring::from_pem("aws-kms", "k", RSA_PRIVATE_PEM, RsaPadding::OaepSha256),
-        Err(Error::InvalidKey(_))
-    ));
-}
-
-#[test]
 fn multi_keyring_each_member_decrypts() {
     let generator: Arc<dyn Keyring> = Arc::new(aes_keyring());
     let aes_child: Arc<dyn Keyring> =
         Arc::new(RawAesKeyring::new("child-ns", "aes-128", &[0x3du8; 16]).unwrap());
-    let rsa_child: Arc<dyn Keyring> = Arc::new(
-        RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PRIVATE_PEM, RsaPadding::OaepSha1)
-            .unwrap(),
-    );
+    let rsa_child: Arc<dyn Keyring> = Arc::new(rsa_keyring(RsaPadding::OaepSha1));
     let multi = MultiKeyring::new(
         Some(generator.clone()),
         vec![aes_child.clone(), rsa_child.clone()],
@@ -355,10 +337,7 @@ fn multi_keyring_each_member_decrypts() {
         // A multi-keyring made only of outsiders fails too, and says what it tried.
         let outsiders = MultiKeyring::new(
             Some(Arc::new(outsider)),
-            vec![Arc::new(
-                RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PUBLIC_PEM, RsaPadding::OaepSha1)
-                    .unwrap(),
-            )],
+            vec![Arc::new(rsa_public_keyring(RsaPadding::OaepSha1))],
         )
         .unwrap();
         match decrypt(&client, &outsiders, &message) {
@@ -511,9 +490,7 @@ fn decrypt_with_context_checks_the_context() {
             Err(Error::NoKeyringDecrypted { .. })
         ));
         // ...and with a keyring that does not (raw RSA) the header does not authenticate it.
-        let rsa =
-            RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PRIVATE_PEM, RsaPadding::OaepSha256)
-                .unwrap();
+        let rsa = rsa_keyring(RsaPadding::OaepSha256);
         let message = encrypt(&client, &rsa, &pt, &context).unwrap();
         assert_eq!(
             decrypt_with_context(&client, &rsa, &message, &context)
@@ -599,10 +576,7 @@ mod non_framed {
 fn required_encryption_context_is_enforced_by_header_authentication() {
     // Raw RSA does not bind the context to the data key: only header authentication
     // protects the required (unstored) pairs.
-    let rsa = Arc::new(
-        RawRsaKeyring::from_pem("rsa-ns", "rsa-key", RSA_PRIVATE_PEM, RsaPadding::OaepSha256)
-            .unwrap(),
-    );
+    let rsa = Arc::new(rsa_keyring(RsaPadding::OaepSha256));
     let cmm = RequiredEncryptionContextMaterialsManager::new(
         Arc::new(DefaultMaterialsManager::new(rsa.clone())),
         vec!["tenant".to_owned()],

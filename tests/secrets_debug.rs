@@ -245,13 +245,43 @@ fn raw_aes_keyring() {
 fn raw_rsa_keyring() {
     let private_der = base64_decode(&pem_body(RSA_PRIVATE_PEM));
     let public_der = base64_decode(&pem_body(RSA_PUBLIC_PEM));
-    let mut keyrings = Vec::new();
+    let mut builders = Vec::new();
     for padding in [RsaPadding::Pkcs1, RsaPadding::OaepSha256] {
-        keyrings.push(RawRsaKeyring::from_pem("ns", "rsa", RSA_PRIVATE_PEM, padding).unwrap());
-        keyrings.push(RawRsaKeyring::from_pem("ns", "rsa", RSA_PUBLIC_PEM, padding).unwrap());
-        keyrings.push(RawRsaKeyring::from_der("ns", "rsa", &private_der, padding).unwrap());
-        keyrings.push(RawRsaKeyring::from_der("ns", "rsa", &public_der, padding).unwrap());
+        let builder = || RawRsaKeyring::builder("ns", "rsa", padding);
+        builders.push(builder().private_key_pem(RSA_PRIVATE_PEM));
+        builders.push(builder().public_key_pem(RSA_PUBLIC_PEM));
+        builders.push(builder().private_key_der(&private_der));
+        builders.push(builder().public_key_der(&public_der));
+        builders.push(
+            builder()
+                .public_key_pem(RSA_PUBLIC_PEM)
+                .private_key_pem(RSA_PRIVATE_PEM),
+        );
+        builders.push(
+            builder()
+                .public_key_der(&public_der)
+                .private_key_der(&private_der),
+        );
     }
+    // The builder holds the key bytes as given: its Debug must not show them either.
+    for builder in &builders {
+        assert_hides(
+            "RawRsaKeyringBuilder",
+            builder,
+            &[&private_der, &public_der],
+        );
+        assert_no_dump("RawRsaKeyringBuilder", builder);
+        for debug in [format!("{builder:?}"), format!("{builder:#?}")] {
+            assert!(!debug.contains("-----"), "PEM in {debug}");
+            for line in RSA_PRIVATE_PEM.lines().chain(RSA_PUBLIC_PEM.lines()) {
+                if !line.starts_with("-----") && line.len() >= 16 {
+                    assert!(!debug.contains(&line[..16]), "PEM body in {debug}");
+                }
+            }
+            assert!(debug.len() < 400, "suspiciously long Debug: {debug}");
+        }
+    }
+    let keyrings: Vec<RawRsaKeyring> = builders.into_iter().map(|b| b.build().unwrap()).collect();
     for keyring in &keyrings {
         // Windows of the DER cover the modulus, exponents and primes as stored.
         assert_hides("RawRsaKeyring", keyring, &[&private_der, &public_der]);
@@ -339,7 +369,11 @@ fn multi_keyring_and_cmms() {
     let aes: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("ns", "aes", &KEY_AB).unwrap());
     let aes2: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("ns", "aes2", &AES_KEY).unwrap());
     let rsa: Arc<dyn Keyring> = Arc::new(
-        RawRsaKeyring::from_pem("ns", "rsa", RSA_PRIVATE_PEM, RsaPadding::OaepSha256).unwrap(),
+        RawRsaKeyring::builder("ns", "rsa", RsaPadding::OaepSha256)
+            .public_key_pem(RSA_PUBLIC_PEM)
+            .private_key_pem(RSA_PRIVATE_PEM)
+            .build()
+            .unwrap(),
     );
     let private_der = base64_decode(&pem_body(RSA_PRIVATE_PEM));
     let secrets: [&[u8]; 3] = [&KEY_AB, &AES_KEY, &private_der];

@@ -48,6 +48,24 @@ pub trait Keyring: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>>;
 }
 
+/// The key namespace prefix reserved for the AWS KMS keyrings.
+pub(crate) const RESERVED_NAMESPACE_PREFIX: &str = "aws-kms";
+
+/// Refuses a raw keyring key namespace that is or starts with `aws-kms`: the key provider ID
+/// "MUST NOT be or start with \"aws-kms\"" unless an AWS KMS keyring produced the encrypted data
+/// key (spec: `framework/keyring-interface.md`, key provider ID; the raw AES and raw RSA keyring
+/// specs, 0.3.0).
+pub(crate) fn check_namespace(namespace: &str) -> crate::Result<()> {
+    if namespace.starts_with(RESERVED_NAMESPACE_PREFIX) {
+        Err(crate::Error::InvalidKey(format!(
+            "the key namespace `{namespace}` is reserved: a raw keyring's namespace must not \
+             start with `{RESERVED_NAMESPACE_PREFIX}`"
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// Fails if decryption materials already hold a data key (spec: keyring on-decrypt).
 pub(crate) fn ensure_no_data_key(materials: &DecryptionMaterials) -> crate::Result<()> {
     if materials.data_key.is_some() {

@@ -50,18 +50,15 @@ impl RawAesKeyring {
     /// A keyring with a 16, 24 or 32-byte wrapping key.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidKey`] for another key length, or a namespace of `aws-kms`.
+    /// [`crate::Error::InvalidKey`] for another key length, or a namespace that is or starts with
+    /// `aws-kms` (reserved for the AWS KMS keyrings).
     pub fn new(
         namespace: impl Into<String>,
         name: impl Into<String>,
         key: &[u8],
     ) -> crate::Result<Self> {
         let namespace = namespace.into();
-        if namespace == "aws-kms" {
-            return Err(crate::Error::InvalidKey(
-                "the key namespace `aws-kms` is reserved".into(),
-            ));
-        }
+        super::check_namespace(&namespace)?;
         Ok(Self {
             namespace,
             name: name.into(),

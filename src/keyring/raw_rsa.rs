@@ -17,13 +17,19 @@ use crate::materials::{DataKey, DecryptionMaterials, EncryptionMaterials};
 
 /// RSA padding schemes the format defines. OAEP uses MGF1 with the same hash.
 ///
+/// Prefer OAEP with SHA-256 or stronger. Every unwrap failure is the same error, but with
+/// PKCS #1 v1.5 a tampered wrapped key can unwrap to a key of the right length that is garbage,
+/// and the message then fails later (key commitment, header authentication): a caller who sees
+/// those errors or their timing can tell the two apart, which may serve as a padding oracle. See
+/// the README's security notes.
+///
 /// ```
 /// assert_ne!(esdk::RsaPadding::OaepSha256, esdk::RsaPadding::Pkcs1);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RsaPadding {
-    /// PKCS #1 v1.5 (legacy; prefer OAEP).
+    /// PKCS #1 v1.5 (legacy, for reading old messages; prefer OAEP SHA-256 or stronger).
     Pkcs1,
     /// OAEP with SHA-1 and MGF1-SHA-1.
     OaepSha1,
@@ -35,14 +41,22 @@ pub enum RsaPadding {
     OaepSha512,
 }
 
-/// Wraps data keys with RSA. A keyring with only a public key can encrypt but not decrypt.
+/// Wraps data keys with RSA. Built with [`RawRsaKeyring::builder`] from a public key (to
+/// encrypt), a private key (to decrypt), or both.
 ///
-/// `Debug` shows the namespace, name, padding and modulus size, never the key.
+/// A keyring with only a public key can encrypt but not decrypt; one with only a private key can
+/// decrypt but not encrypt: it never derives the public key from the private key (spec:
+/// `framework/raw-rsa-keyring.md`, OnEncrypt). `Debug` shows the namespace, name, padding,
+/// modulus size and which operations the keyring can do, never the key.
 ///
 /// ```
 /// # fn main() -> Result<(), esdk::Error> {
-/// # let pem = include_str!("../../tests/data/rsa-2048-private.pem");
-/// let keyring = esdk::RawRsaKeyring::from_pem("my-namespace", "my-rsa-key", pem, esdk::RsaPadding::OaepSha256)?;
+/// # let public_pem = include_str!("../../tests/data/rsa-2048-public.pem");
+/// # let private_pem = include_str!("../../tests/data/rsa-2048-private.pem");
+/// let keyring = esdk::RawRsaKeyring::builder("my-namespace", "my-rsa-key", esdk::RsaPadding::OaepSha256)
+///     .public_key_pem(public_pem)
+///     .private_key_pem(private_pem)
+///     .build()?;
 /// let client = esdk::Client::default();
 /// let message = esdk::blocking::encrypt(&client, &keyring, b"secret", &Default::default())?;
 /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"secret");
@@ -139,99 +153,339 @@ impl AwsLcKeys {
 impl fmt::Debug for RawRsaKeyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use rsa::traits::PublicKeyParts;
+        let modulus_bits = match (&self.public, &self.private) {
+            (Some(public), _) => public.size() * 8,
+            (None, Some(private)) => private.size() * 8,
+            (None, None) => 0,
+        };
         f.debug_struct("RawRsaKeyring")
             .field("namespace", &self.namespace)
             .field("name", &self.name)
             .field("padding", &self.padding)
-            .field("modulus_bits", &self.public.as_ref().map(|k| k.size() * 8))
+            .field("modulus_bits", &modulus_bits)
+            .field("can_encrypt", &self.public.is_some())
             .field("can_decrypt", &self.private.is_some())
             .finish_non_exhaustive()
     }
 }
 
-fn key_error(what: &str) -> crate::Error {
-    crate::Error::InvalidKey(format!("could not parse the RSA {what}"))
+/// A public key as given to a [`RawRsaKeyringBuilder`] setter, parsed by
+/// [`RawRsaKeyringBuilder::build`].
+enum PublicKeyInput {
+    Pem(String),
+    Der(Vec<u8>),
 }
 
-impl RawRsaKeyring {
-    /// A keyring from key objects. Give a private key to decrypt; its public half is used to encrypt.
+/// Private key material as given; wiped when the builder is dropped.
+enum PrivateKeyInput {
+    Pem(Zeroizing<String>),
+    Der(Zeroizing<Vec<u8>>),
+}
+
+impl PublicKeyInput {
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::Pem(_) => "PEM",
+            Self::Der(_) => "DER",
+        }
+    }
+}
+
+impl PrivateKeyInput {
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::Pem(_) => "PEM",
+            Self::Der(_) => "DER",
+        }
+    }
+}
+
+/// Builds a [`RawRsaKeyring`]: give a public key (to encrypt), a private key (to decrypt), or
+/// both, then call [`build`](Self::build).
+///
+/// The setters only store the bytes (private key material in memory that is wiped on drop);
+/// [`build`](Self::build) parses and checks everything once. Setting the same key twice keeps
+/// the last one. `Debug` shows which keys were given and in which encoding, never their bytes.
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// # let public_pem = include_str!("../../tests/data/rsa-2048-public.pem");
+/// # let private_pem = include_str!("../../tests/data/rsa-2048-private.pem");
+/// use esdk::{RawRsaKeyring, RsaPadding};
+///
+/// // Encrypt-only: the party that encrypts holds the public key alone.
+/// let encrypt_only = RawRsaKeyring::builder("my-namespace", "my-rsa-key", RsaPadding::OaepSha256)
+///     .public_key_pem(public_pem) // SPKI `PUBLIC KEY` or PKCS #1 `RSA PUBLIC KEY`
+///     .build()?;
+/// // Decrypt-only: a private key alone cannot encrypt.
+/// let decrypt_only = RawRsaKeyring::builder("my-namespace", "my-rsa-key", RsaPadding::OaepSha256)
+///     .private_key_pem(private_pem) // PKCS #8 `PRIVATE KEY` or PKCS #1 `RSA PRIVATE KEY`
+///     .build()?;
+/// // DER works the same way (SPKI or PKCS #1 public, PKCS #8 or PKCS #1 private).
+/// # let der = |pem: &str| {
+/// #     use base64::Engine as _;
+/// #     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+/// #     base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+/// # };
+/// # let (public_der, private_der) = (der(public_pem), der(private_pem));
+/// let both = RawRsaKeyring::builder("my-namespace", "my-rsa-key", RsaPadding::OaepSha256)
+///     .public_key_der(&public_der)
+///     .private_key_der(&private_der)
+///     .build()?;
+///
+/// let client = esdk::Client::default();
+/// let message = esdk::blocking::encrypt(&client, &encrypt_only, b"secret", &Default::default())?;
+/// assert_eq!(esdk::blocking::decrypt(&client, &decrypt_only, &message)?.plaintext, b"secret");
+/// assert_eq!(esdk::blocking::decrypt(&client, &both, &message)?.plaintext, b"secret");
+/// assert!(esdk::blocking::encrypt(&client, &decrypt_only, b"secret", &Default::default()).is_err());
+/// # Ok(()) }
+/// ```
+pub struct RawRsaKeyringBuilder {
+    namespace: String,
+    name: String,
+    padding: RsaPadding,
+    public: Option<PublicKeyInput>,
+    private: Option<PrivateKeyInput>,
+}
+
+impl fmt::Debug for RawRsaKeyringBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawRsaKeyringBuilder")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .field("padding", &self.padding)
+            .field(
+                "public_key",
+                &self.public.as_ref().map(PublicKeyInput::describe),
+            )
+            .field(
+                "private_key",
+                &self.private.as_ref().map(PrivateKeyInput::describe),
+            )
+            .finish()
+    }
+}
+
+fn invalid(message: impl Into<String>) -> crate::Error {
+    crate::Error::InvalidKey(message.into())
+}
+
+/// The label of the first PEM block, or an error naming `which` key was not PEM.
+fn pem_label<'a>(pem: &'a str, which: &str) -> crate::Result<&'a str> {
+    rsa::pkcs1::pem::decode_label(pem.trim().as_bytes())
+        .map_err(|_| invalid(format!("the RSA {which} key PEM is not valid PEM")))
+}
+
+fn parse_public_pem(pem: &str) -> crate::Result<RsaPublicKey> {
+    let pem = pem.trim();
+    match pem_label(pem, "public")? {
+        "PUBLIC KEY" => RsaPublicKey::from_public_key_pem(pem).map_err(|_| {
+            invalid("the RSA public key PEM (`PUBLIC KEY`) is not an RSA SubjectPublicKeyInfo")
+        }),
+        "RSA PUBLIC KEY" => RsaPublicKey::from_pkcs1_pem(pem).map_err(|_| {
+            invalid("the RSA public key PEM (`RSA PUBLIC KEY`) is not a PKCS #1 RSAPublicKey")
+        }),
+        label if label.ends_with("PRIVATE KEY") => Err(invalid(format!(
+            "the PEM given as the RSA public key holds a private key (`{label}`): \
+             give it to `private_key_pem`"
+        ))),
+        label => Err(invalid(format!(
+            "the RSA public key PEM has label `{label}`; expected `PUBLIC KEY` or `RSA PUBLIC KEY`"
+        ))),
+    }
+}
+
+fn parse_private_pem(pem: &str) -> crate::Result<RsaPrivateKey> {
+    let pem = pem.trim();
+    match pem_label(pem, "private")? {
+        "PRIVATE KEY" => RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| {
+            invalid("the RSA private key PEM (`PRIVATE KEY`) is not a valid RSA PKCS #8 key")
+        }),
+        "RSA PRIVATE KEY" => RsaPrivateKey::from_pkcs1_pem(pem).map_err(|_| {
+            invalid("the RSA private key PEM (`RSA PRIVATE KEY`) is not a valid PKCS #1 key")
+        }),
+        "ENCRYPTED PRIVATE KEY" => Err(invalid(
+            "the RSA private key PEM is encrypted (`ENCRYPTED PRIVATE KEY`), which is not \
+             supported: decrypt it first",
+        )),
+        label if label.ends_with("PUBLIC KEY") => Err(invalid(format!(
+            "the PEM given as the RSA private key holds a public key (`{label}`): \
+             give it to `public_key_pem`"
+        ))),
+        label => Err(invalid(format!(
+            "the RSA private key PEM has label `{label}`; expected `PRIVATE KEY` or \
+             `RSA PRIVATE KEY`"
+        ))),
+    }
+}
+
+fn private_from_der(der: &[u8]) -> Option<RsaPrivateKey> {
+    RsaPrivateKey::from_pkcs8_der(der)
+        .or_else(|_| RsaPrivateKey::from_pkcs1_der(der))
+        .ok()
+}
+
+fn public_from_der(der: &[u8]) -> Option<RsaPublicKey> {
+    RsaPublicKey::from_public_key_der(der)
+        .or_else(|_| RsaPublicKey::from_pkcs1_der(der))
+        .ok()
+}
+
+fn parse_public_der(der: &[u8]) -> crate::Result<RsaPublicKey> {
+    if let Some(key) = public_from_der(der) {
+        return Ok(key);
+    }
+    if private_from_der(der).is_some() {
+        return Err(invalid(
+            "the DER given as the RSA public key holds a private key: give it to \
+             `private_key_der`",
+        ));
+    }
+    Err(invalid(
+        "the RSA public key DER is neither an RSA SubjectPublicKeyInfo nor a PKCS #1 \
+         RSAPublicKey",
+    ))
+}
+
+fn parse_private_der(der: &[u8]) -> crate::Result<RsaPrivateKey> {
+    if let Some(key) = private_from_der(der) {
+        return Ok(key);
+    }
+    if public_from_der(der).is_some() {
+        return Err(invalid(
+            "the DER given as the RSA private key holds a public key: give it to \
+             `public_key_der`",
+        ));
+    }
+    Err(invalid(
+        "the RSA private key DER is neither an RSA PKCS #8 PrivateKeyInfo nor a PKCS #1 \
+         RSAPrivateKey",
+    ))
+}
+
+impl RawRsaKeyringBuilder {
+    /// Sets the public key, which encrypts, from PEM: SPKI (`PUBLIC KEY`) or PKCS #1
+    /// (`RSA PUBLIC KEY`). Parsed by [`build`](Self::build); see the
+    /// [type-level example](RawRsaKeyringBuilder).
+    #[must_use]
+    pub fn public_key_pem(mut self, pem: &str) -> Self {
+        self.public = Some(PublicKeyInput::Pem(pem.to_owned()));
+        self
+    }
+
+    /// Sets the public key, which encrypts, from DER: SPKI or PKCS #1 `RSAPublicKey`. Parsed by
+    /// [`build`](Self::build); see the [type-level example](RawRsaKeyringBuilder).
+    #[must_use]
+    pub fn public_key_der(mut self, der: &[u8]) -> Self {
+        self.public = Some(PublicKeyInput::Der(der.to_vec()));
+        self
+    }
+
+    /// Sets the private key, which decrypts, from PEM: PKCS #8 (`PRIVATE KEY`) or PKCS #1
+    /// (`RSA PRIVATE KEY`). The copy is wiped on drop. Parsed by [`build`](Self::build); see the
+    /// [type-level example](RawRsaKeyringBuilder).
+    #[must_use]
+    pub fn private_key_pem(mut self, pem: &str) -> Self {
+        self.private = Some(PrivateKeyInput::Pem(Zeroizing::new(pem.to_owned())));
+        self
+    }
+
+    /// Sets the private key, which decrypts, from DER: PKCS #8 `PrivateKeyInfo` or PKCS #1
+    /// `RSAPrivateKey`. The copy is wiped on drop. Parsed by [`build`](Self::build); see the
+    /// [type-level example](RawRsaKeyringBuilder).
+    #[must_use]
+    pub fn private_key_der(mut self, der: &[u8]) -> Self {
+        self.private = Some(PrivateKeyInput::Der(Zeroizing::new(der.to_vec())));
+        self
+    }
+
+    /// Parses and checks the keys and builds the keyring.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidKey`] when neither key is given, or the namespace is `aws-kms`.
-    pub fn new(
-        namespace: impl Into<String>,
-        name: impl Into<String>,
-        public: Option<RsaPublicKey>,
-        private: Option<RsaPrivateKey>,
-        padding: RsaPadding,
-    ) -> crate::Result<Self> {
-        let namespace = namespace.into();
-        if namespace == "aws-kms" {
-            return Err(crate::Error::InvalidKey(
-                "the key namespace `aws-kms` is reserved".into(),
+    /// [`crate::Error::InvalidKey`], saying what is wrong, when:
+    /// - the namespace starts with `aws-kms` (reserved for the AWS KMS keyrings);
+    /// - neither a public nor a private key was given;
+    /// - a key does not parse in the formats its setter accepts, or a PEM or DER holds the other
+    ///   half of the pair (a private key given to a public-key setter, or the reverse);
+    /// - both keys are given and the public key is not the private key's public half (modulus
+    ///   or public exponent differ).
+    ///
+    /// ```
+    /// # let private_pem = include_str!("../../tests/data/rsa-2048-private.pem");
+    /// use esdk::{Error, RawRsaKeyring, RsaPadding};
+    /// let no_key = RawRsaKeyring::builder("ns", "key", RsaPadding::OaepSha256).build();
+    /// assert!(matches!(no_key, Err(Error::InvalidKey(_))));
+    /// let wrong_setter = RawRsaKeyring::builder("ns", "key", RsaPadding::OaepSha256)
+    ///     .public_key_pem(private_pem)
+    ///     .build();
+    /// assert!(matches!(wrong_setter, Err(Error::InvalidKey(m)) if m.contains("private key")));
+    /// ```
+    pub fn build(self) -> crate::Result<RawRsaKeyring> {
+        super::check_namespace(&self.namespace)?;
+        if self.public.is_none() && self.private.is_none() {
+            return Err(invalid(
+                "a raw RSA keyring needs a public key (to encrypt), a private key (to decrypt), \
+                 or both",
             ));
         }
-        let public = public.or_else(|| private.as_ref().map(RsaPublicKey::from));
-        if public.is_none() {
-            return Err(crate::Error::InvalidKey(
-                "an RSA keyring needs a public or a private key".into(),
-            ));
+        let public = match &self.public {
+            None => None,
+            Some(PublicKeyInput::Pem(pem)) => Some(parse_public_pem(pem)?),
+            Some(PublicKeyInput::Der(der)) => Some(parse_public_der(der)?),
+        };
+        let private = match &self.private {
+            None => None,
+            Some(PrivateKeyInput::Pem(pem)) => Some(parse_private_pem(pem)?),
+            Some(PrivateKeyInput::Der(der)) => Some(parse_private_der(der)?),
+        };
+        if let (Some(public), Some(private)) = (&public, &private) {
+            use rsa::traits::PublicKeyParts;
+            if public.n() != private.n() || public.e() != private.e() {
+                return Err(invalid(
+                    "the RSA public key does not match the private key (their modulus or public \
+                     exponent differ)",
+                ));
+            }
         }
-        Ok(Self {
-            namespace,
-            name: name.into(),
-            padding,
+        Ok(RawRsaKeyring {
+            namespace: self.namespace,
+            name: self.name,
+            padding: self.padding,
             #[cfg(feature = "aws-lc-rs")]
             aws_lc: AwsLcKeys::new(public.as_ref(), private.as_ref()),
             public,
             private,
         })
     }
+}
 
-    /// A keyring from a PEM key: a private key (PKCS #8 `PRIVATE KEY` or PKCS #1 `RSA PRIVATE KEY`)
-    /// or a public key only (`PUBLIC KEY` SPKI or `RSA PUBLIC KEY`).
+impl RawRsaKeyring {
+    /// Starts building a keyring with this key namespace, key name and padding. Give it a
+    /// public key, a private key or both, then call [`RawRsaKeyringBuilder::build`].
     ///
-    /// # Errors
-    /// [`crate::Error::InvalidKey`] when the PEM holds no RSA key.
-    pub fn from_pem(
+    /// Prefer OAEP with SHA-256 or stronger: see [`RsaPadding`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let public_pem = include_str!("../../tests/data/rsa-2048-public.pem");
+    /// let keyring = esdk::RawRsaKeyring::builder("my-namespace", "my-rsa-key", esdk::RsaPadding::OaepSha256)
+    ///     .public_key_pem(public_pem)
+    ///     .build()?;
+    /// assert!(format!("{keyring:?}").contains("can_decrypt: false"));
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(
         namespace: impl Into<String>,
         name: impl Into<String>,
-        pem: &str,
         padding: RsaPadding,
-    ) -> crate::Result<Self> {
-        let pem = pem.trim();
-        if pem.contains("PRIVATE KEY") {
-            let key = RsaPrivateKey::from_pkcs8_pem(pem)
-                .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-                .map_err(|_| key_error("private key PEM"))?;
-            Self::new(namespace, name, None, Some(key), padding)
-        } else {
-            let key = RsaPublicKey::from_public_key_pem(pem)
-                .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
-                .map_err(|_| key_error("public key PEM"))?;
-            Self::new(namespace, name, Some(key), None, padding)
+    ) -> RawRsaKeyringBuilder {
+        RawRsaKeyringBuilder {
+            namespace: namespace.into(),
+            name: name.into(),
+            padding,
+            public: None,
+            private: None,
         }
-    }
-
-    /// A keyring from a DER key: PKCS #8 or PKCS #1 private key, or SPKI or PKCS #1 public key.
-    ///
-    /// # Errors
-    /// [`crate::Error::InvalidKey`] when the bytes hold no RSA key.
-    pub fn from_der(
-        namespace: impl Into<String>,
-        name: impl Into<String>,
-        der: &[u8],
-        padding: RsaPadding,
-    ) -> crate::Result<Self> {
-        if let Ok(key) =
-            RsaPrivateKey::from_pkcs8_der(der).or_else(|_| RsaPrivateKey::from_pkcs1_der(der))
-        {
-            return Self::new(namespace, name, None, Some(key), padding);
-        }
-        let key = RsaPublicKey::from_public_key_der(der)
-            .or_else(|_| RsaPublicKey::from_pkcs1_der(der))
-            .map_err(|_| key_error("key DER"))?;
-        Self::new(namespace, name, Some(key), None, padding)
     }
 
     fn encrypt_key(&self, public: &RsaPublicKey, key: &[u8]) -> Result<Vec<u8>, ()> {
@@ -288,9 +542,13 @@ impl Keyring for RawRsaKeyring {
         mut materials: EncryptionMaterials,
     ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>> {
         Box::pin(async move {
-            let public = self.public.as_ref().ok_or(crate::Error::ApiMisuse(
-                "this RSA keyring has no public key",
-            ))?;
+            // Spec: OnEncrypt fails without a public key, which is never derived from the
+            // private key.
+            let Some(public) = self.public.as_ref() else {
+                return Err(crate::Error::InvalidKey(
+                    "this raw RSA keyring has no public key: it can only decrypt".into(),
+                ));
+            };
             let data_key = match materials.data_key.take() {
                 Some(key) => key,
                 None => DataKey::random(materials.suite.key_len)?,
@@ -351,6 +609,7 @@ impl Keyring for RawRsaKeyring {
 }
 
 #[cfg(all(test, feature = "aws-lc-rs"))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::blocking::block_on;
@@ -358,7 +617,15 @@ mod tests {
 
     #[test]
     fn aws_lc_and_rust_crypto_open_each_others_keys() {
-        let pem = include_str!("../../tests/data/rsa-2048-private.pem");
+        let private = include_str!("../../tests/data/rsa-2048-private.pem");
+        let public = include_str!("../../tests/data/rsa-2048-public.pem");
+        let keyring = |padding| {
+            RawRsaKeyring::builder("ns", "k", padding)
+                .public_key_pem(public)
+                .private_key_pem(private)
+                .build()
+                .unwrap()
+        };
         for padding in [
             RsaPadding::Pkcs1,
             RsaPadding::OaepSha1,
@@ -366,9 +633,9 @@ mod tests {
             RsaPadding::OaepSha384,
             RsaPadding::OaepSha512,
         ] {
-            let lc = RawRsaKeyring::from_pem("ns", "k", pem, padding).unwrap();
+            let lc = keyring(padding);
             assert!(lc.aws_lc.private.is_some() && lc.aws_lc.public.is_some());
-            let mut rc = RawRsaKeyring::from_pem("ns", "k", pem, padding).unwrap();
+            let mut rc = keyring(padding);
             rc.aws_lc = AwsLcKeys::default();
             for (enc, dec) in [(&lc, &rc), (&rc, &lc)] {
                 let s = &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY;

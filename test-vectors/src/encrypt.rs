@@ -407,7 +407,7 @@ fn build_raw_for_encrypt(raw: &RawKey, keys: &Keys) -> Result<ForEncrypt> {
             let padding = keys::rsa_padding(raw.padding.as_deref(), raw.padding_hash.as_deref())
                 .with_context(ctx)?;
             let keyring =
-                esdk::RawRsaKeyring::from_pem(raw.provider_id.as_str(), name, material, padding)
+                keys::raw_rsa_keyring(raw.provider_id.as_str(), name, entry, padding, true)
                     .with_context(ctx)?;
             Ok(ForEncrypt::Keyring(Arc::new(keyring)))
         }

@@ -424,9 +424,9 @@ fn build_raw(raw: &RawKey, keys: &Keys) -> Result<Built> {
         "rsa" => {
             let padding = rsa_padding(raw.padding.as_deref(), raw.padding_hash.as_deref())
                 .with_context(ctx)?;
-            let keyring =
-                esdk::RawRsaKeyring::from_pem(raw.provider_id.as_str(), name, material, padding)
-                    .with_context(ctx)?;
+            // Decrypting needs the private key only.
+            let keyring = raw_rsa_keyring(raw.provider_id.as_str(), name, entry, padding, false)
+                .with_context(ctx)?;
             Ok(Built::Keyring(Arc::new(keyring)))
         }
         other => Err(VectorError::new(format!(
@@ -434,6 +434,51 @@ fn build_raw(raw: &RawKey, keys: &Keys) -> Result<Built> {
         )))
         .with_context(ctx),
     }
+}
+
+/// A raw RSA keyring for a keys-manifest RSA entry (`type` `private` or `public`, PEM material).
+///
+/// The library never derives a public key from a private one, but a manifest may name a private
+/// key to encrypt with: with `for_encrypt`, this runner derives the public half of a private
+/// entry itself and gives the keyring both.
+///
+/// # Errors
+/// For a key type other than `private` or `public`, or material the keyring refuses.
+pub fn raw_rsa_keyring(
+    namespace: &str,
+    name: &str,
+    entry: &KeyEntry,
+    padding: esdk::RsaPadding,
+    for_encrypt: bool,
+) -> Result<esdk::RawRsaKeyring> {
+    let material = entry.material.as_deref().context("no key material")?;
+    let builder = esdk::RawRsaKeyring::builder(namespace, name, padding);
+    let builder = match entry.key_type.as_str() {
+        "public" => builder.public_key_pem(material),
+        "private" if for_encrypt => builder
+            .private_key_pem(material)
+            .public_key_pem(&public_pem_of(material)?),
+        "private" => builder.private_key_pem(material),
+        other => {
+            return Err(VectorError::new(format!(
+                "an RSA key must have type private or public, not {other:?}"
+            )))
+        }
+    };
+    builder.build().context("raw RSA keyring")
+}
+
+/// The SPKI PEM of the public half of a PKCS #8 or PKCS #1 private key PEM.
+fn public_pem_of(private_pem: &str) -> Result<String> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+    let private_pem = private_pem.trim();
+    let private = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(private_pem))
+        .context("RSA private key PEM")?;
+    rsa::RsaPublicKey::from(&private)
+        .to_public_key_pem(LineEnding::LF)
+        .context("RSA public key PEM")
 }
 
 /// The RSA padding named by a manifest (`pkcs1`, or `oaep-mgf1` with a hash).

@@ -6,11 +6,48 @@
 use esdk::suite::{MessageFormatVersion, SignatureAlgorithm};
 use esdk::{
     AlgorithmSuite, Client, CommitmentPolicy, ContentType, EncryptionContext, Header,
-    RawAesKeyring, PUBLIC_KEY_CONTEXT_KEY,
+    RawAesKeyring, RawRsaKeyring, RsaPadding, PUBLIC_KEY_CONTEXT_KEY,
 };
 
 pub const RSA_PRIVATE_PEM: &str = include_str!("../data/rsa-2048-private.pem");
 pub const RSA_PUBLIC_PEM: &str = include_str!("../data/rsa-2048-public.pem");
+/// A second, unrelated key pair, in PKCS #1 PEM (`RSA PRIVATE KEY`, `RSA PUBLIC KEY`).
+pub const RSA_B_PRIVATE_PKCS1_PEM: &str = include_str!("../data/rsa-2048-b-private-pkcs1.pem");
+pub const RSA_B_PUBLIC_PKCS1_PEM: &str = include_str!("../data/rsa-2048-b-public-pkcs1.pem");
+
+/// The DER inside a one-block PEM.
+pub fn pem_to_der(pem: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap()
+}
+
+/// A raw RSA keyring `rsa-ns`/`rsa-key` with both halves of the test key pair.
+pub fn rsa_keyring(padding: RsaPadding) -> RawRsaKeyring {
+    RawRsaKeyring::builder("rsa-ns", "rsa-key", padding)
+        .public_key_pem(RSA_PUBLIC_PEM)
+        .private_key_pem(RSA_PRIVATE_PEM)
+        .build()
+        .unwrap()
+}
+
+/// [`rsa_keyring`] with the public key only: encrypts, cannot decrypt.
+pub fn rsa_public_keyring(padding: RsaPadding) -> RawRsaKeyring {
+    RawRsaKeyring::builder("rsa-ns", "rsa-key", padding)
+        .public_key_pem(RSA_PUBLIC_PEM)
+        .build()
+        .unwrap()
+}
+
+/// [`rsa_keyring`] with the private key only: decrypts, cannot encrypt.
+pub fn rsa_private_keyring(padding: RsaPadding) -> RawRsaKeyring {
+    RawRsaKeyring::builder("rsa-ns", "rsa-key", padding)
+        .private_key_pem(RSA_PRIVATE_PEM)
+        .build()
+        .unwrap()
+}
 
 /// The wrapping key of [`aes_keyring`]: 32 distinct bytes.
 pub const AES_KEY: [u8; 32] = [
