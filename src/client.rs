@@ -415,12 +415,12 @@ impl Client {
             }
         }
         if suite.is_signing() != materials.signing_key.is_some() {
-            return Err(Error::Keyring(
-                "signing key present for an unsigned suite, or missing for a signed one".into(),
+            return Err(Error::InvalidMaterials(
+                "signing key present for an unsigned suite, or missing for a signed one",
             ));
         }
-        let data_key = materials.data_key.as_ref().ok_or(Error::Keyring(
-            "no data key in the encryption materials".into(),
+        let data_key = materials.data_key.as_ref().ok_or(Error::InvalidMaterials(
+            "no data key in the encryption materials",
         ))?;
         let required = &materials.required_encryption_context_keys;
         if let Some(key) = required
@@ -542,17 +542,17 @@ impl Client {
         request.reproduced_encryption_context = reproduced.cloned();
         let materials = source.decryption_materials(request).await?;
         if materials.suite.id != suite.id {
-            return Err(Error::Keyring(
-                "the materials manager returned another algorithm suite".into(),
+            return Err(Error::InvalidMaterials(
+                "the materials manager returned another algorithm suite",
             ));
         }
         if suite.is_signing() && materials.verification_key.is_none() {
-            return Err(Error::Keyring(
-                "no verification key for a signed suite".into(),
+            return Err(Error::InvalidMaterials(
+                "no verification key for a signed suite",
             ));
         }
-        let data_key = materials.data_key.as_ref().ok_or(Error::Keyring(
-            "no data key in the decryption materials".into(),
+        let data_key = materials.data_key.as_ref().ok_or(Error::InvalidMaterials(
+            "no data key in the decryption materials",
         ))?;
         let data_key = data_key.expose_secret();
         if let Some(stored) = &header.commitment {

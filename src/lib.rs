@@ -17,6 +17,7 @@ pub mod cmm;
 mod crypto;
 mod error;
 mod format;
+mod future;
 #[doc(hidden)]
 pub mod internal;
 pub mod keyring;
@@ -33,13 +34,16 @@ pub use cmm::default::DefaultMaterialsManager;
 pub use cmm::required_context::RequiredEncryptionContextMaterialsManager;
 pub use cmm::MaterialsManager;
 pub use crypto::signature::{SigningKey, VerificationKey};
-pub use error::{Error, FormatError, Result};
+pub use error::{
+    Attempts, Error, FormatError, KeyringAttempt, KeyringError, KeyringErrorKind, Result,
+};
 pub use format::context::{EncryptionContext, PUBLIC_KEY_CONTEXT_KEY};
 pub use format::header::{ContentType, EncryptedDataKey, Header, UnauthenticatedHeader};
+pub use future::MaterialsFuture;
 pub use keyring::multi::MultiKeyring;
 pub use keyring::raw_aes::RawAesKeyring;
 pub use keyring::raw_rsa::{RawRsaKeyring, RawRsaKeyringBuilder, RsaPadding};
-pub use keyring::{BoxFuture, Keyring};
+pub use keyring::Keyring;
 pub use materials::{
     DataKey, DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };

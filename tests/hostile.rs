@@ -297,7 +297,7 @@ fn edk_count_of_65535_with_little_data_is_truncated_or_over_the_limit() {
     let (a, b) = assert_refused(
         &decrypting_client().max_encrypted_data_keys(8).build(),
         &m,
-        |e| matches!(e, Error::TooManyEncryptedDataKeys { limit: 8 }),
+        |e| matches!(e, Error::TooManyEncryptedDataKeys { limit: 8, .. }),
     );
     assert_eq!(a.to_string(), b.to_string());
     // Also v1, and with 65535 zero-length EDK entries present: a well-formed 393 KB header.
@@ -407,7 +407,7 @@ fn max_encrypted_data_keys_exceeded_by_a_real_message() {
     let (a, _) = assert_refused(
         &decrypting_client().max_encrypted_data_keys(1).build(),
         &message,
-        |e| matches!(e, Error::TooManyEncryptedDataKeys { limit: 1 }),
+        |e| matches!(e, Error::TooManyEncryptedDataKeys { limit: 1, .. }),
     );
     assert_eq!(
         a.to_string(),

@@ -341,7 +341,7 @@ fn multi_keyring_each_member_decrypts() {
         )
         .unwrap();
         match decrypt(&client, &outsiders, &message) {
-            Err(Error::NoKeyringDecrypted { attempts }) => assert!(attempts.len() >= 2),
+            Err(Error::NoKeyringDecrypted { attempts, .. }) => assert!(attempts.len() >= 2),
             other => panic!("expected NoKeyringDecrypted, got {other:?}"),
         }
     }
@@ -479,7 +479,7 @@ fn decrypt_with_context_checks_the_context() {
             assert_eq!(got.plaintext, pt);
         }
         match decrypt_with_context(&client, &keyring, &message, &ctx(&[("b", "two")])) {
-            Err(Error::ContextMismatch { key }) => assert_eq!(key, "b"),
+            Err(Error::ContextMismatch { key, .. }) => assert_eq!(key, "b"),
             other => panic!("expected ContextMismatch, got {other:?}"),
         }
         // A key the message does not hold. The raw AES keyring binds the whole context to

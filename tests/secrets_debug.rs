@@ -10,10 +10,10 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 
 use common::*;
-use esdk::keyring::BoxFuture;
 use esdk::stream::io::{DecryptingReader, EncryptingWriter};
 use esdk::stream::{Decryptor, Encryptor};
 use esdk::suite::SignatureAlgorithm;
+use esdk::MaterialsFuture;
 use esdk::{
     suite, Client, DataKey, DecryptionMaterials, DefaultMaterialsManager, EncryptedDataKey,
     EncryptionContext, EncryptionMaterials, Keyring, MaterialsManager, MultiKeyring, RawAesKeyring,
@@ -174,8 +174,8 @@ impl Keyring for KnownDataKey {
     fn on_encrypt<'a>(
         &'a self,
         mut materials: EncryptionMaterials,
-    ) -> BoxFuture<'a, esdk::Result<EncryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, esdk::Result<EncryptionMaterials>> {
+        MaterialsFuture::new(async move {
             let key = self.0[..materials.suite.key_len].to_vec();
             materials.data_key = Some(DataKey::new(key));
             materials.encrypted_data_keys.push(EncryptedDataKey {
@@ -191,8 +191,8 @@ impl Keyring for KnownDataKey {
         &'a self,
         mut materials: DecryptionMaterials,
         _: &'a [EncryptedDataKey],
-    ) -> BoxFuture<'a, esdk::Result<DecryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, esdk::Result<DecryptionMaterials>> {
+        MaterialsFuture::new(async move {
             let key = self.0[..materials.suite.key_len].to_vec();
             materials.data_key = Some(DataKey::new(key));
             Ok(materials)

@@ -20,9 +20,8 @@ use esdk::blocking::block_on;
 use esdk::stream::io::EncryptingWriter;
 use esdk::stream::Encryptor;
 use esdk::{
-    AlgorithmSuite, BoxFuture, Client, DecryptionMaterials, DecryptionRequest,
-    DefaultMaterialsManager, EncryptionContext, EncryptionMaterials, EncryptionRequest,
-    MaterialsManager,
+    AlgorithmSuite, Client, DecryptionMaterials, DecryptionRequest, DefaultMaterialsManager,
+    EncryptionContext, EncryptionMaterials, EncryptionRequest, MaterialsFuture, MaterialsManager,
 };
 
 /// Hands out the same encryption materials every time (data key, EDKs, signing key).
@@ -33,16 +32,16 @@ impl MaterialsManager for Replay {
     fn encryption_materials<'a>(
         &'a self,
         _request: EncryptionRequest,
-    ) -> BoxFuture<'a, esdk::Result<EncryptionMaterials>> {
+    ) -> MaterialsFuture<'a, esdk::Result<EncryptionMaterials>> {
         let materials = self.0.clone();
-        Box::pin(async move { Ok(materials) })
+        MaterialsFuture::new(async move { Ok(materials) })
     }
 
     fn decryption_materials<'a>(
         &'a self,
         _request: DecryptionRequest,
-    ) -> BoxFuture<'a, esdk::Result<DecryptionMaterials>> {
-        Box::pin(async { Err(esdk::Error::ApiMisuse("the replay CMM only encrypts")) })
+    ) -> MaterialsFuture<'a, esdk::Result<DecryptionMaterials>> {
+        MaterialsFuture::new(async { Err(esdk::Error::ApiMisuse("the replay CMM only encrypts")) })
     }
 }
 

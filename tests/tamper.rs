@@ -202,7 +202,7 @@ fn wrong_key_is_no_keyring_decrypted() {
         let f = fixture(id);
         let wrong = RawAesKeyring::new("esdk-tests", "aes-256", &[0x42u8; 32]).unwrap();
         match decrypt(&f.client, &wrong, &f.message) {
-            Err(Error::NoKeyringDecrypted { attempts }) => assert!(!attempts.is_empty()),
+            Err(Error::NoKeyringDecrypted { attempts, .. }) => assert!(!attempts.is_empty()),
             other => panic!("0x{id:04x}: expected NoKeyringDecrypted, got {other:?}"),
         }
     }
@@ -255,7 +255,7 @@ fn changed_frame_is_frame_authentication() {
             for i in [range.start + content, range.end - 1] {
                 let m = f.with(|m| m[i] ^= 0x04);
                 match f.decrypt(&m) {
-                    Err(Error::FrameAuthentication { sequence: s }) => assert_eq!(s, sequence),
+                    Err(Error::FrameAuthentication { sequence: s, .. }) => assert_eq!(s, sequence),
                     other => panic!("0x{id:04x} byte {i}: {other:?}"),
                 }
             }
@@ -314,7 +314,7 @@ fn frames_from_another_message_are_rejected() {
         assert!(
             matches!(
                 f.decrypt(&m),
-                Err(Error::FrameAuthentication { sequence: 1 })
+                Err(Error::FrameAuthentication { sequence: 1, .. })
             ),
             "0x{id:04x}"
         );
@@ -365,6 +365,7 @@ fn non_committing_message_refused_under_require_decrypt() {
             policy,
             suite,
             operation,
+            ..
         }) => {
             assert_eq!(policy, CommitmentPolicy::RequireEncryptRequireDecrypt);
             assert_eq!(suite, 0x0178);
@@ -469,11 +470,11 @@ fn max_encrypted_data_keys() {
     let limited = Client::builder().max_encrypted_data_keys(1).build();
     assert!(matches!(
         decrypt(&limited, &multi, &message),
-        Err(Error::TooManyEncryptedDataKeys { limit: 1 })
+        Err(Error::TooManyEncryptedDataKeys { limit: 1, .. })
     ));
     assert!(matches!(
         encrypt(&limited, &multi, b"two keys", &EncryptionContext::new()),
-        Err(Error::TooManyEncryptedDataKeys { limit: 1 })
+        Err(Error::TooManyEncryptedDataKeys { limit: 1, .. })
     ));
     // One key is within the limit; two are within a limit of two.
     let single = encrypt(&limited, &aes_keyring(), b"one", &EncryptionContext::new()).unwrap();

@@ -38,7 +38,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(parse_context(&bytes).expect("reparses"), context);
     }
     // Context → bytes → context.
-    if let Ok(context) = EncryptionContext::arbitrary_take_rest(Unstructured::new(data)) {
+    if let Ok(context) = std::collections::BTreeMap::<String, String>::arbitrary_take_rest(Unstructured::new(data))
+        .map(EncryptionContext::from) {
         if let Ok(bytes) = serialize_context(&context) {
             assert!(bytes.len() <= usize::from(u16::MAX));
             assert_eq!(

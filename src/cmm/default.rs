@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::MaterialsManager;
 use crate::crypto::signature::{SigningKey, VerificationKey};
 use crate::format::context::PUBLIC_KEY_CONTEXT_KEY;
-use crate::keyring::{BoxFuture, Keyring};
+use crate::future::MaterialsFuture;
+use crate::keyring::Keyring;
 use crate::materials::{
     DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
@@ -41,15 +42,15 @@ impl MaterialsManager for DefaultMaterialsManager {
     fn encryption_materials<'a>(
         &'a self,
         request: EncryptionRequest,
-    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>> {
-        Box::pin(encryption_materials(self.keyring.as_ref(), request))
+    ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+        MaterialsFuture::new(encryption_materials(self.keyring.as_ref(), request))
     }
 
     fn decryption_materials<'a>(
         &'a self,
         request: DecryptionRequest,
-    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>> {
-        Box::pin(decryption_materials(self.keyring.as_ref(), request))
+    ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+        MaterialsFuture::new(decryption_materials(self.keyring.as_ref(), request))
     }
 }
 
@@ -83,19 +84,19 @@ pub(crate) async fn encryption_materials(
     match &materials.data_key {
         Some(key) if key.expose_secret().len() == suite.key_len => {}
         Some(_) => {
-            return Err(crate::Error::Keyring(
-                "the keyring produced a data key of the wrong length".into(),
+            return Err(crate::Error::InvalidMaterials(
+                "the keyring produced a data key of the wrong length",
             ))
         }
         None => {
-            return Err(crate::Error::Keyring(
-                "the keyring produced no data key".into(),
+            return Err(crate::Error::InvalidMaterials(
+                "the keyring produced no data key",
             ))
         }
     }
     if materials.encrypted_data_keys.is_empty() {
-        return Err(crate::Error::Keyring(
-            "the keyring produced no encrypted data key".into(),
+        return Err(crate::Error::InvalidMaterials(
+            "the keyring produced no encrypted data key",
         ));
     }
     Ok(materials)
@@ -145,11 +146,11 @@ pub(crate) async fn decryption_materials(
         .await?;
     match &materials.data_key {
         Some(key) if key.expose_secret().len() == suite.key_len => Ok(materials),
-        Some(_) => Err(crate::Error::Keyring(
-            "the keyring returned a data key of the wrong length".into(),
+        Some(_) => Err(crate::Error::InvalidMaterials(
+            "the keyring returned a data key of the wrong length",
         )),
-        None => Err(crate::Error::NoKeyringDecrypted {
-            attempts: vec!["the keyring returned no data key".into()],
-        }),
+        None => Err(crate::Error::InvalidMaterials(
+            "the keyring returned no data key and no error",
+        )),
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Spec: `framework/cmm-interface.md`.
 
-use crate::keyring::BoxFuture;
+use crate::future::MaterialsFuture;
 use crate::materials::{
     DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
@@ -27,7 +27,7 @@ pub trait MaterialsManager: Send + Sync + std::fmt::Debug {
     fn encryption_materials<'a>(
         &'a self,
         request: EncryptionRequest,
-    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>>;
+    ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>>;
 
     /// Returns materials to decrypt one message.
     ///
@@ -36,5 +36,28 @@ pub trait MaterialsManager: Send + Sync + std::fmt::Debug {
     fn decryption_materials<'a>(
         &'a self,
         request: DecryptionRequest,
-    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>>;
+    ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>>;
 }
+
+/// Shared and borrowed materials managers are materials managers.
+macro_rules! forward_cmm {
+    ($($ty:ty),*) => {$(
+        impl<M: MaterialsManager + ?Sized> MaterialsManager for $ty {
+            fn encryption_materials<'a>(
+                &'a self,
+                request: EncryptionRequest,
+            ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+                (**self).encryption_materials(request)
+            }
+
+            fn decryption_materials<'a>(
+                &'a self,
+                request: DecryptionRequest,
+            ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+                (**self).decryption_materials(request)
+            }
+        }
+    )*};
+}
+
+forward_cmm!(std::sync::Arc<M>, Box<M>, &M);

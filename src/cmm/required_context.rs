@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::MaterialsManager;
-use crate::keyring::BoxFuture;
+use crate::future::MaterialsFuture;
 use crate::materials::{
     DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
@@ -49,8 +49,8 @@ impl MaterialsManager for RequiredEncryptionContextMaterialsManager {
     fn encryption_materials<'a>(
         &'a self,
         mut request: EncryptionRequest,
-    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+        MaterialsFuture::new(async move {
             for key in &self.required_keys {
                 if !request.encryption_context.contains_key(key) {
                     return Err(crate::Error::ContextMismatch { key: key.clone() });
@@ -74,8 +74,8 @@ impl MaterialsManager for RequiredEncryptionContextMaterialsManager {
     fn decryption_materials<'a>(
         &'a self,
         request: DecryptionRequest,
-    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+        MaterialsFuture::new(async move {
             let reproduced = request.reproduced_encryption_context.as_ref();
             if let Some(key) = self
                 .required_keys

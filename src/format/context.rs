@@ -9,13 +9,98 @@ use crate::error::FormatError;
 
 /// Non-secret key-value pairs bound to a message as additional authenticated data.
 ///
-/// A `BTreeMap` orders its keys by their UTF-8 bytes, which is the order the format serializes.
+/// A map from `String` to `String` that derefs to a `BTreeMap` (which orders keys by their
+/// UTF-8 bytes, the order the format serializes). Build it from pairs of anything that turns
+/// into a `String`. Keys beginning with `aws-crypto-` are reserved for the SDK: encrypt refuses
+/// them, while a decrypted message's context may hold them (`aws-crypto-public-key`).
 ///
 /// ```
-/// let mut context = esdk::EncryptionContext::new();
-/// context.insert("purpose".into(), "example".into());
+/// use esdk::EncryptionContext;
+/// let mut context = EncryptionContext::from([("tenant", "acme"), ("purpose", "invoice")]);
+/// context.insert("region".into(), "eu".into());
+/// assert_eq!(context.get("tenant").map(String::as_str), Some("acme"));
+/// let keys: Vec<&str> = context.keys().map(String::as_str).collect();
+/// assert_eq!(keys, ["purpose", "region", "tenant"]);
 /// ```
-pub type EncryptionContext = BTreeMap<String, String>;
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EncryptionContext(BTreeMap<String, String>);
+
+impl EncryptionContext {
+    /// An empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The map.
+    pub fn into_inner(self) -> BTreeMap<String, String> {
+        self.0
+    }
+}
+
+impl std::ops::Deref for EncryptionContext {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for EncryptionContext {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<K: Into<String>, V: Into<String>, const N: usize> From<[(K, V); N]> for EncryptionContext {
+    fn from(pairs: [(K, V); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl From<BTreeMap<String, String>> for EncryptionContext {
+    fn from(map: BTreeMap<String, String>) -> Self {
+        Self(map)
+    }
+}
+
+impl From<EncryptionContext> for BTreeMap<String, String> {
+    fn from(context: EncryptionContext) -> Self {
+        context.0
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EncryptionContext {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> Self {
+        Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for EncryptionContext {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, pairs: I) {
+        self.0
+            .extend(pairs.into_iter().map(|(k, v)| (k.into(), v.into())));
+    }
+}
+
+impl IntoIterator for EncryptionContext {
+    type Item = (String, String);
+    type IntoIter = std::collections::btree_map::IntoIter<String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a EncryptionContext {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
 
 /// The key under which signed suites store the base64 public verification key.
 pub const PUBLIC_KEY_CONTEXT_KEY: &str = "aws-crypto-public-key";

@@ -2,18 +2,13 @@
 //!
 //! Spec: `framework/keyring-interface.md`.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use crate::format::header::EncryptedDataKey;
+pub use crate::future::MaterialsFuture;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
 
 pub mod multi;
 pub mod raw_aes;
 pub mod raw_rsa;
-
-/// A boxed `Send` future: what the async traits return, so they stay object-safe.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Generates, wraps and unwraps data keys. Object-safe and async, so keyrings that call a key
 /// service (AWS KMS) fit the same trait as local ones; local keyrings return ready futures.
@@ -34,7 +29,7 @@ pub trait Keyring: Send + Sync + std::fmt::Debug {
     fn on_encrypt<'a>(
         &'a self,
         materials: EncryptionMaterials,
-    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>>;
+    ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>>;
 
     /// Decrypts one of `encrypted_data_keys` that belongs to this keyring and sets the data key.
     ///
@@ -45,8 +40,33 @@ pub trait Keyring: Send + Sync + std::fmt::Debug {
         &'a self,
         materials: DecryptionMaterials,
         encrypted_data_keys: &'a [EncryptedDataKey],
-    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>>;
+    ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>>;
 }
+
+/// Shared and borrowed keyrings are keyrings: `client.encrypt(&arc_keyring, ...)` works
+/// without `.as_ref()`.
+macro_rules! forward_keyring {
+    ($($ty:ty),*) => {$(
+        impl<K: Keyring + ?Sized> Keyring for $ty {
+            fn on_encrypt<'a>(
+                &'a self,
+                materials: EncryptionMaterials,
+            ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+                (**self).on_encrypt(materials)
+            }
+
+            fn on_decrypt<'a>(
+                &'a self,
+                materials: DecryptionMaterials,
+                encrypted_data_keys: &'a [EncryptedDataKey],
+            ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+                (**self).on_decrypt(materials, encrypted_data_keys)
+            }
+        }
+    )*};
+}
+
+forward_keyring!(std::sync::Arc<K>, Box<K>, &K);
 
 /// The key namespace prefix reserved for the AWS KMS keyrings.
 pub(crate) const RESERVED_NAMESPACE_PREFIX: &str = "aws-kms";

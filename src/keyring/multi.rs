@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
-use super::{ensure_no_data_key, BoxFuture, Keyring};
+use super::{ensure_no_data_key, Keyring};
+use crate::error::KeyringAttempt;
 use crate::format::header::EncryptedDataKey;
+use crate::future::MaterialsFuture;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
 
 /// Combines keyrings: on encrypt the generator makes the data key and every keyring wraps it;
@@ -54,8 +56,8 @@ impl Keyring for MultiKeyring {
     fn on_encrypt<'a>(
         &'a self,
         materials: EncryptionMaterials,
-    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+        MaterialsFuture::new(async move {
             let mut materials = match &self.generator {
                 Some(generator) => {
                     if materials.data_key.is_some() {
@@ -63,8 +65,8 @@ impl Keyring for MultiKeyring {
                     }
                     let materials = generator.on_encrypt(materials).await?;
                     if materials.data_key.is_none() {
-                        return Err(crate::Error::Keyring(
-                            "the generator keyring did not produce a data key".into(),
+                        return Err(crate::Error::InvalidMaterials(
+                            "the generator keyring did not produce a data key",
                         ));
                     }
                     materials
@@ -87,8 +89,8 @@ impl Keyring for MultiKeyring {
         &'a self,
         materials: DecryptionMaterials,
         encrypted_data_keys: &'a [EncryptedDataKey],
-    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+        MaterialsFuture::new(async move {
             ensure_no_data_key(&materials)?;
             let mut attempts = Vec::new();
             for keyring in self.generator.iter().chain(self.children.iter()) {
@@ -97,14 +99,21 @@ impl Keyring for MultiKeyring {
                     .await
                 {
                     Ok(m) if m.data_key.is_some() => return Ok(m),
-                    Ok(_) => attempts.push(format!("{keyring:?}: returned no data key")),
+                    Ok(_) => attempts.push(KeyringAttempt::new(
+                        "",
+                        format!("{keyring:?}"),
+                        crate::Error::InvalidMaterials("the keyring returned no data key"),
+                    )),
                     Err(crate::Error::NoKeyringDecrypted { attempts: inner }) => {
-                        attempts.extend(inner)
+                        attempts.extend(inner.into_vec())
                     }
-                    Err(e) => attempts.push(e.to_string()),
+                    // A keyring that failed outright (a key service error): kept whole.
+                    Err(e) => attempts.push(KeyringAttempt::new("", format!("{keyring:?}"), e)),
                 }
             }
-            Err(crate::Error::NoKeyringDecrypted { attempts })
+            Err(crate::Error::NoKeyringDecrypted {
+                attempts: attempts.into(),
+            })
         })
     }
 }

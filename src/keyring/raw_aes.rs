@@ -8,11 +8,13 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use super::{ensure_no_data_key, BoxFuture, Keyring};
+use super::{ensure_no_data_key, Keyring};
 use crate::crypto::aead::Aead;
+use crate::error::{KeyringAttempt, KeyringErrorKind};
 use crate::format::codec::Reader;
 use crate::format::context;
 use crate::format::header::EncryptedDataKey;
+use crate::future::MaterialsFuture;
 use crate::materials::{DataKey, DecryptionMaterials, EncryptionMaterials};
 use crate::suite::{IV_LEN, TAG_LEN};
 
@@ -127,8 +129,9 @@ impl Keyring for RawAesKeyring {
     fn on_encrypt<'a>(
         &'a self,
         mut materials: EncryptionMaterials,
-    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+        // Local work: the future is ready at once, nothing is boxed.
+        MaterialsFuture::ready((move || {
             let aad = context::serialize(&materials.encryption_context)?;
             let data_key = match materials.data_key.take() {
                 Some(key) => key,
@@ -138,15 +141,16 @@ impl Keyring for RawAesKeyring {
             materials.data_key = Some(data_key);
             materials.encrypted_data_keys.push(edk);
             Ok(materials)
-        })
+        })())
     }
 
     fn on_decrypt<'a>(
         &'a self,
         mut materials: DecryptionMaterials,
         encrypted_data_keys: &'a [EncryptedDataKey],
-    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+        // Local work: the future is ready at once, nothing is boxed.
+        MaterialsFuture::ready((move || {
             ensure_no_data_key(&materials)?;
             let aad = context::serialize(&materials.encryption_context)?;
             let mut attempts = Vec::new();
@@ -157,18 +161,25 @@ impl Keyring for RawAesKeyring {
                         materials.data_key = Some(key);
                         return Ok(materials);
                     }
-                    Some(Err(why)) => {
-                        attempts.push(format!("raw AES {}/{}: {why}", self.namespace, self.name))
-                    }
+                    Some(Err(why)) => attempts.push(KeyringAttempt::keyring(
+                        &self.namespace,
+                        &self.name,
+                        KeyringErrorKind::UnwrapFailed,
+                        why,
+                    )),
                 }
             }
             if attempts.is_empty() {
-                attempts.push(format!(
-                    "raw AES {}/{}: no encrypted data key for this key",
-                    self.namespace, self.name
+                attempts.push(KeyringAttempt::keyring(
+                    &self.namespace,
+                    &self.name,
+                    KeyringErrorKind::NoMatchingKey,
+                    "raw AES keyring",
                 ));
             }
-            Err(crate::Error::NoKeyringDecrypted { attempts })
-        })
+            Err(crate::Error::NoKeyringDecrypted {
+                attempts: attempts.into(),
+            })
+        })())
     }
 }

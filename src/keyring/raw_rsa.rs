@@ -11,8 +11,10 @@ use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::{Oaep, Pkcs1v15Encrypt, RsaPrivateKey, RsaPublicKey};
 use zeroize::Zeroizing;
 
-use super::{ensure_no_data_key, BoxFuture, Keyring};
+use super::{ensure_no_data_key, Keyring};
+use crate::error::{KeyringAttempt, KeyringError, KeyringErrorKind};
 use crate::format::header::EncryptedDataKey;
+use crate::future::MaterialsFuture;
 use crate::materials::{DataKey, DecryptionMaterials, EncryptionMaterials};
 
 /// RSA padding schemes the format defines. OAEP uses MGF1 with the same hash.
@@ -540,8 +542,9 @@ impl Keyring for RawRsaKeyring {
     fn on_encrypt<'a>(
         &'a self,
         mut materials: EncryptionMaterials,
-    ) -> BoxFuture<'a, crate::Result<EncryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+        // Local work: the future is ready at once, nothing is boxed.
+        MaterialsFuture::ready((move || {
             // Spec: OnEncrypt fails without a public key, which is never derived from the
             // private key.
             let Some(public) = self.public.as_ref() else {
@@ -556,9 +559,10 @@ impl Keyring for RawRsaKeyring {
             let ciphertext = self
                 .encrypt_key(public, data_key.expose_secret())
                 .map_err(|_| {
-                    crate::Error::Keyring(
-                        "RSA encryption of the data key failed (key too small?)".into(),
-                    )
+                    crate::Error::Keyring(KeyringError::new(
+                        KeyringErrorKind::Configuration,
+                        "RSA encryption of the data key failed (key too small?)",
+                    ))
                 })?;
             materials.data_key = Some(data_key);
             materials.encrypted_data_keys.push(EncryptedDataKey {
@@ -567,20 +571,26 @@ impl Keyring for RawRsaKeyring {
                 ciphertext,
             });
             Ok(materials)
-        })
+        })())
     }
 
     fn on_decrypt<'a>(
         &'a self,
         mut materials: DecryptionMaterials,
         encrypted_data_keys: &'a [EncryptedDataKey],
-    ) -> BoxFuture<'a, crate::Result<DecryptionMaterials>> {
-        Box::pin(async move {
+    ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+        // Local work: the future is ready at once, nothing is boxed.
+        MaterialsFuture::ready((move || {
             ensure_no_data_key(&materials)?;
-            let who = format!("raw RSA {}/{}", self.namespace, self.name);
+            let attempt =
+                |kind, message| KeyringAttempt::keyring(&self.namespace, &self.name, kind, message);
             let Some(private) = &self.private else {
                 return Err(crate::Error::NoKeyringDecrypted {
-                    attempts: vec![format!("{who}: no private key")],
+                    attempts: vec![attempt(
+                        KeyringErrorKind::Configuration,
+                        "raw RSA keyring without a private key",
+                    )]
+                    .into(),
                 });
             };
             let mut attempts = Vec::new();
@@ -597,14 +607,16 @@ impl Keyring for RawRsaKeyring {
                         materials.data_key = Some(DataKey::new(std::mem::take(&mut *key)));
                         return Ok(materials);
                     }
-                    _ => attempts.push(format!("{who}: could not unwrap")),
+                    _ => attempts.push(attempt(KeyringErrorKind::UnwrapFailed, "raw RSA")),
                 }
             }
             if attempts.is_empty() {
-                attempts.push(format!("{who}: no encrypted data key for this key"));
+                attempts.push(attempt(KeyringErrorKind::NoMatchingKey, "raw RSA keyring"));
             }
-            Err(crate::Error::NoKeyringDecrypted { attempts })
-        })
+            Err(crate::Error::NoKeyringDecrypted {
+                attempts: attempts.into(),
+            })
+        })())
     }
 }
 

@@ -1,7 +1,5 @@
 //! Small helpers to read JSON manifests with clear errors.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use crate::error::{Context, Result, VectorError};
@@ -112,7 +110,7 @@ pub fn str_list(v: &Value, name: &str) -> Result<Vec<String>> {
 ///
 /// # Errors
 /// When `v` is not an object of strings.
-pub fn context(v: &Value) -> Result<BTreeMap<String, String>> {
+pub fn context(v: &Value) -> Result<esdk::EncryptionContext> {
     v.as_object()
         .context("encryption context is not an object")?
         .iter()

@@ -31,20 +31,19 @@ impl esdk::Keyring for StaticDataKeyKeyring {
     fn on_encrypt<'a>(
         &'a self,
         _materials: esdk::EncryptionMaterials,
-    ) -> esdk::BoxFuture<'a, esdk::Result<esdk::EncryptionMaterials>> {
-        Box::pin(async {
-            Err(esdk::Error::Keyring(
-                "StaticDataKeyKeyring is for decrypting known-answer vectors only".to_owned(),
-            ))
-        })
+    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::EncryptionMaterials>> {
+        esdk::MaterialsFuture::ready(Err(esdk::Error::Keyring(esdk::KeyringError::new(
+            esdk::KeyringErrorKind::Configuration,
+            "StaticDataKeyKeyring is for decrypting known-answer vectors only",
+        ))))
     }
 
     fn on_decrypt<'a>(
         &'a self,
         mut materials: esdk::DecryptionMaterials,
         _encrypted_data_keys: &'a [esdk::EncryptedDataKey],
-    ) -> esdk::BoxFuture<'a, esdk::Result<esdk::DecryptionMaterials>> {
-        Box::pin(async move {
+    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::DecryptionMaterials>> {
+        esdk::MaterialsFuture::new(async move {
             if materials.data_key.is_some() {
                 return Err(esdk::Error::ApiMisuse(
                     "decryption materials already hold a data key",

@@ -1,0 +1,94 @@
+//! The future type of the async [`Keyring`](crate::keyring::Keyring) and
+//! [`MaterialsManager`](crate::cmm::MaterialsManager) traits.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// What [`Keyring`](crate::keyring::Keyring) and
+/// [`MaterialsManager`](crate::cmm::MaterialsManager) methods return: a `Send` future of a
+/// value, either already [`ready`](Self::ready) (local keyrings: no allocation) or any future
+/// boxed by [`new`](Self::new) (keyrings that call a key service). The traits stay object-safe,
+/// and the type is esdk's own, so its representation can change without breaking implementors.
+///
+/// ```
+/// use esdk::MaterialsFuture;
+/// # esdk::blocking::block_on(async {
+/// let ready: MaterialsFuture<'_, u32> = MaterialsFuture::ready(7);
+/// assert_eq!(ready.await, 7);
+/// let later = MaterialsFuture::new(async { 6 * 7 });
+/// assert_eq!(later.await, 42);
+/// # });
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct MaterialsFuture<'a, T> {
+    inner: Inner<'a, T>,
+}
+
+enum Inner<'a, T> {
+    Ready(Option<T>),
+    Boxed(Pin<Box<dyn Future<Output = T> + Send + 'a>>),
+}
+
+impl<'a, T> MaterialsFuture<'a, T> {
+    /// Boxes `future`.
+    pub fn new(future: impl Future<Output = T> + Send + 'a) -> Self {
+        Self {
+            inner: Inner::Boxed(Box::pin(future)),
+        }
+    }
+
+    /// A future that is ready with `value` at its first poll; allocates nothing.
+    pub fn ready(value: T) -> Self {
+        Self {
+            inner: Inner::Ready(Some(value)),
+        }
+    }
+}
+
+// `T` is only ever moved out by value, never pinned in place: the future is `Unpin` whatever `T`.
+impl<T> Unpin for MaterialsFuture<'_, T> {}
+
+impl<T> Future for MaterialsFuture<'_, T> {
+    type Output = T;
+
+    /// Polled again after it returned `Ready`, it stays `Pending` (it does not panic).
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match &mut self.inner {
+            Inner::Ready(value) => value.take().map_or(Poll::Pending, Poll::Ready),
+            Inner::Boxed(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+impl<T> fmt::Debug for MaterialsFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MaterialsFuture")
+            .field("ready", &matches!(self.inner, Inner::Ready(Some(_))))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Compile-time checks that the futures esdk hands out are `Send`, so they run on any
+/// multi-threaded executor.
+#[allow(dead_code, clippy::let_underscore_future)]
+fn _futures_are_send(
+    client: &crate::Client,
+    keyring: &dyn crate::keyring::Keyring,
+    cmm: &dyn crate::cmm::MaterialsManager,
+) {
+    fn is_send<T: Send>(_: &T) {}
+    is_send(&MaterialsFuture::<'static, crate::Result<()>>::ready(
+        Ok(()),
+    ));
+    let context = crate::EncryptionContext::new();
+    is_send(&client.encrypt(keyring, b"", &context));
+    is_send(&client.decrypt(keyring, b""));
+    is_send(
+        &cmm.encryption_materials(crate::materials::EncryptionRequest::new(
+            context.clone(),
+            client.commitment_policy(),
+        )),
+    );
+}
