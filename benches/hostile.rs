@@ -34,9 +34,9 @@ fn client(frame: u32) -> Client {
     Client::builder()
         .suite(&suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
         .frame_length(frame)
-        .unwrap_or_else(|e| panic!("{e}"))
         .threads(2)
         .build()
+        .unwrap()
 }
 
 fn encrypt(client: &Client, keyring: &dyn Keyring, plaintext: &[u8]) -> Vec<u8> {
@@ -52,7 +52,8 @@ fn one_shot(client: &Client, keyring: &dyn Keyring, message: &[u8]) -> bool {
 /// Decrypts through `DecryptingReader` and returns whether it failed.
 fn stream(client: &Client, keyring: &dyn Keyring, message: &[u8]) -> bool {
     let mut sink = vec![0u8; 64 * 1024];
-    let Ok(mut r) = DecryptingReader::new(client, keyring, message) else {
+    let Ok(mut r) = DecryptingReader::new(client, keyring, &esdk::DecryptOptions::new(), message)
+    else {
         return true;
     };
     loop {

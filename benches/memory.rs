@@ -46,7 +46,7 @@ fn main() {
         &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
         &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
     ] {
-        let client = Client::builder().suite(s).build();
+        let client = Client::builder().suite(s).build().unwrap();
         // Warm up every path once so lazily allocated state is in the baseline.
         let warm = esdk::blocking::encrypt(&client, &keyring, &plaintext[..MIB], &context).unwrap();
         drop(esdk::blocking::decrypt(&client, &keyring, &warm).unwrap());
@@ -71,8 +71,13 @@ fn main() {
         drop(decrypted);
         report("one-shot decrypt", dec, message.len());
         let ((), senc) = extra(|| {
-            let mut w =
-                EncryptingWriter::new(&client, &keyring, &context, std::io::sink()).unwrap();
+            let mut w = EncryptingWriter::new(
+                &client,
+                &keyring,
+                &esdk::EncryptOptions::from(context.clone()),
+                std::io::sink(),
+            )
+            .unwrap();
             for chunk in plaintext.chunks(64 * 1024) {
                 w.write_all(chunk).unwrap();
             }
@@ -81,7 +86,13 @@ fn main() {
         .unwrap();
         report("streaming encrypt (to io::sink)", senc, message.len());
         let (n, sdec) = extra(|| {
-            let mut r = DecryptingReader::new(&client, &keyring, message.as_slice()).unwrap();
+            let mut r = DecryptingReader::new(
+                &client,
+                &keyring,
+                &esdk::DecryptOptions::new(),
+                message.as_slice(),
+            )
+            .unwrap();
             let mut buf = vec![0u8; 64 * 1024];
             let mut total = 0;
             loop {

@@ -51,13 +51,11 @@ fn client(suite: &'static AlgorithmSuite, frame: u32, threads: Option<usize>) ->
         CommitmentPolicy::ForbidEncryptAllowDecrypt
     };
     let mut b = Client::builder().commitment_policy(policy).suite(suite);
-    b = b
-        .frame_length(frame)
-        .unwrap_or_else(|e| panic!("frame: {e}"));
+    b = b.frame_length(frame);
     if let Some(t) = threads {
         b = b.threads(t);
     }
-    b.build()
+    b.build().unwrap()
 }
 
 fn tune(c: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, size: usize) {
@@ -152,7 +150,7 @@ fn matrix(c: &mut Criterion) {
                                         let mut w = EncryptingWriter::new(
                                             &client,
                                             &keyring,
-                                            &ctx,
+                                            &esdk::EncryptOptions::from(ctx.clone()),
                                             std::io::sink(),
                                         )
                                         .unwrap_or_else(|e| panic!("{e}"));
@@ -179,6 +177,7 @@ fn matrix(c: &mut Criterion) {
                                         let mut r = DecryptingReader::new(
                                             &client,
                                             &keyring,
+                                            &esdk::DecryptOptions::new(),
                                             message.as_slice(),
                                         )
                                         .unwrap_or_else(|e| panic!("{e}"));

@@ -43,7 +43,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         h.encryption_context().keys().collect::<Vec<_>>()
     );
 
-    let decrypted = esdk::blocking::decrypt_with_context(&client, &keyring, &message, &context)?;
+    let decrypted = esdk::blocking::decrypt_with(
+        &client,
+        &keyring,
+        &message,
+        &esdk::DecryptOptions::new().reproduced_context(context.clone()),
+    )?;
     assert_eq!(decrypted.plaintext, plaintext);
     println!(
         "decrypted {} bytes: round trip OK",

@@ -31,7 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => println!("the private key alone cannot encrypt: {e}"),
         Ok(_) => return Err("a private-key-only keyring encrypted a message".into()),
     }
-    let decrypted = esdk::blocking::decrypt_with_context(&client, &decrypt, &message, &context)?;
+    let decrypted = esdk::blocking::decrypt_with(
+        &client,
+        &decrypt,
+        &message,
+        &esdk::DecryptOptions::new().reproduced_context(context.clone()),
+    )?;
     println!(
         "decrypted with the private key: {:?}",
         String::from_utf8_lossy(&decrypted.plaintext)

@@ -41,7 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut key = [0u8; 32];
     getrandom::getrandom(&mut key)?;
     let keyring = RawAesKeyring::new("esdk-example", "file-key", &key)?;
-    let client = Client::builder().frame_length(frame_length)?.build();
+    let client = Client::builder()
+        .frame_length(frame_length)
+        .build()
+        .unwrap();
     let context = EncryptionContext::from([("file".to_owned(), input.clone())]);
 
     let mut source: Box<dyn Read> = match input.strip_prefix("gen:") {
@@ -51,13 +54,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => Box::new(BufReader::new(File::open(input)?)),
     };
     let out = BufWriter::new(File::create(encrypted)?);
-    let mut writer = EncryptingWriter::new(&client, &keyring, &context, out)?;
+    let mut writer = EncryptingWriter::new(
+        &client,
+        &keyring,
+        &esdk::EncryptOptions::from(context.clone()),
+        out,
+    )?;
     let copied = io::copy(&mut source, &mut writer)?;
     writer.finish()?.flush()?;
     println!("encrypted {copied} bytes into {encrypted}");
 
     let reader = BufReader::new(File::open(encrypted)?);
-    let mut reader = DecryptingReader::with_context(&client, &keyring, &context, reader)?;
+    let mut reader = DecryptingReader::new(
+        &client,
+        &keyring,
+        &esdk::DecryptOptions::new().reproduced_context(context.clone()),
+        reader,
+    )?;
     let mut out = BufWriter::new(File::create(decrypted)?);
     let copied = io::copy(&mut reader, &mut out)?;
     out.flush()?;

@@ -18,10 +18,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-use crate::client::{Client, Decrypted};
-use crate::cmm::MaterialsManager;
+use crate::client::{Client, Decrypted, MessageInfo};
 use crate::format::context::EncryptionContext;
 use crate::keyring::Keyring;
+use crate::options::{DecryptOptions, EncryptOptions, KeySource};
 
 struct ThreadWaker(Thread);
 
@@ -61,17 +61,50 @@ pub fn encrypt(
     block_on(client.encrypt(keyring, plaintext, encryption_context))
 }
 
-/// Blocking [`Client::encrypt_with_cmm`].
+/// Blocking [`Client::encrypt_with`].
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let message = esdk::blocking::encrypt_with(&client, &keyring, b"hi", &esdk::EncryptOptions::new())?;
+/// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"hi");
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
-/// As [`Client::encrypt_with_cmm`].
-pub fn encrypt_with_cmm(
+/// As [`Client::encrypt_with`].
+pub fn encrypt_with<'a>(
     client: &Client,
-    cmm: &dyn MaterialsManager,
+    source: impl Into<KeySource<'a>>,
     plaintext: &[u8],
-    encryption_context: &EncryptionContext,
+    options: &EncryptOptions,
 ) -> crate::Result<Vec<u8>> {
-    block_on(client.encrypt_with_cmm(cmm, plaintext, encryption_context))
+    block_on(client.encrypt_with(source, plaintext, options))
+}
+
+/// Blocking [`Client::encrypt_into`].
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let mut message = Vec::new();
+/// esdk::blocking::encrypt_into(&client, &keyring, b"hi", &Default::default(), &mut message)?;
+/// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"hi");
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// As [`Client::encrypt_into`].
+pub fn encrypt_into<'a>(
+    client: &Client,
+    source: impl Into<KeySource<'a>>,
+    plaintext: &[u8],
+    options: &EncryptOptions,
+    out: &mut Vec<u8>,
+) -> crate::Result<()> {
+    block_on(client.encrypt_into(source, plaintext, options, out))
 }
 
 /// Blocking [`Client::decrypt`].
@@ -82,28 +115,41 @@ pub fn decrypt(client: &Client, keyring: &dyn Keyring, message: &[u8]) -> crate:
     block_on(client.decrypt(keyring, message))
 }
 
-/// Blocking [`Client::decrypt_with_context`].
+/// Blocking [`Client::decrypt_with`].
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// use esdk::{DecryptOptions, EncryptionContext};
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let context = EncryptionContext::from([("tenant", "acme")]);
+/// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &context)?;
+/// let options = DecryptOptions::new().reproduced_context(context);
+/// assert_eq!(esdk::blocking::decrypt_with(&client, &keyring, &message, &options)?.plaintext, b"hi");
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
-/// As [`Client::decrypt_with_context`].
-pub fn decrypt_with_context(
+/// As [`Client::decrypt_with`].
+pub fn decrypt_with<'a>(
     client: &Client,
-    keyring: &dyn Keyring,
+    source: impl Into<KeySource<'a>>,
     message: &[u8],
-    expected: &EncryptionContext,
+    options: &DecryptOptions,
 ) -> crate::Result<Decrypted> {
-    block_on(client.decrypt_with_context(keyring, message, expected))
+    block_on(client.decrypt_with(source, message, options))
 }
 
-/// Blocking [`Client::decrypt_with_cmm`].
+/// Blocking [`Client::decrypt_into`].
 ///
 /// # Errors
-/// As [`Client::decrypt_with_cmm`].
-pub fn decrypt_with_cmm(
+/// As [`Client::decrypt_into`].
+pub fn decrypt_into<'a>(
     client: &Client,
-    cmm: &dyn MaterialsManager,
+    source: impl Into<KeySource<'a>>,
     message: &[u8],
-    reproduced: Option<&EncryptionContext>,
-) -> crate::Result<Decrypted> {
-    block_on(client.decrypt_with_cmm(cmm, message, reproduced))
+    options: &DecryptOptions,
+    out: &mut Vec<u8>,
+) -> crate::Result<MessageInfo> {
+    block_on(client.decrypt_into(source, message, options, out))
 }

@@ -5,7 +5,6 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use crate::cmm::{default as default_cmm, MaterialsManager};
 use crate::crypto::aead::Aead;
 use crate::crypto::kdf::{self, V1Info};
 use crate::crypto::signature::MessageHasher;
@@ -13,11 +12,10 @@ use crate::format::codec::Reader;
 use crate::format::context::{self, EncryptionContext};
 use crate::format::header::{ContentType, Header, UnauthenticatedHeader};
 use crate::keyring::Keyring;
-use crate::materials::{
-    DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
-};
+use crate::materials::{DecryptionRequest, EncryptionMaterials, EncryptionRequest};
+use crate::options::{DecryptOptions, EncryptOptions, KeySource};
 use crate::policy::{CommitmentPolicy, Limits};
-use crate::stream::sink::Presized;
+use crate::stream::sink::{Presized, Sink};
 use crate::stream::{Decryptor, Encryptor};
 use crate::suite::{AlgorithmSuite, Kdf};
 use crate::Error;
@@ -59,15 +57,17 @@ impl Default for Config {
 ///
 /// ```
 /// # fn main() -> Result<(), esdk::Error> {
+/// use esdk::{DecryptOptions, EncryptionContext};
 /// let client = esdk::Client::builder()
 ///     .commitment_policy(esdk::CommitmentPolicy::RequireEncryptRequireDecrypt)
-///     .frame_length(65536)?
+///     .frame_length(65536)
 ///     .max_encrypted_data_keys(3)
-///     .build();
+///     .build()?;
 /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
-/// let context = esdk::EncryptionContext::from([("purpose".to_owned(), "doc".to_owned())]);
+/// let context = EncryptionContext::from([("purpose", "doc")]);
 /// let message = esdk::blocking::encrypt(&client, &keyring, b"hello", &context)?;
-/// let decrypted = esdk::blocking::decrypt_with_context(&client, &keyring, &message, &context)?;
+/// let options = DecryptOptions::new().reproduced_context(context);
+/// let decrypted = esdk::blocking::decrypt_with(&client, &keyring, &message, &options)?;
 /// assert_eq!(decrypted.plaintext, b"hello");
 /// # Ok(()) }
 /// ```
@@ -76,15 +76,27 @@ pub struct Client {
     config: Arc<Config>,
 }
 
-/// Builds a [`Client`]; every setting has a secure default.
+/// Builds a [`Client`]; every setting has a secure default. The setters cannot fail;
+/// [`build`](Self::build) checks the whole configuration once.
 ///
 /// ```
-/// let client = esdk::Client::builder().build();
-/// # let _ = client;
+/// let client = esdk::Client::builder().frame_length(1 << 16).threads(4).build()?;
+/// assert!(esdk::Client::builder().frame_length(0).build().is_err());
+/// # Ok::<(), esdk::Error>(())
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ClientBuilder {
     config: Config,
+    frame_length: u32,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            config: Config::default(),
+            frame_length: DEFAULT_FRAME_LENGTH,
+        }
+    }
 }
 
 impl ClientBuilder {
@@ -100,14 +112,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The frame length encrypt uses (default 4096).
-    ///
-    /// # Errors
-    /// [`Error::ApiMisuse`] for 0.
-    pub fn frame_length(mut self, frame_length: u32) -> crate::Result<Self> {
-        self.config.frame_length = NonZeroU32::new(frame_length)
-            .ok_or(Error::ApiMisuse("the frame length must be at least 1"))?;
-        Ok(self)
+    /// The frame length encrypt uses (default 4096; [`build`](Self::build) refuses 0).
+    pub fn frame_length(mut self, frame_length: u32) -> Self {
+        self.frame_length = frame_length;
+        self
     }
 
     /// The most encrypted data keys a message may hold, on encrypt and decrypt (default: no limit).
@@ -174,9 +182,9 @@ impl ClientBuilder {
     /// The most threads encrypt and decrypt may spread the frames of one large message over
     /// (default: the machine's available parallelism; 1 keeps all work on the caller's thread).
     /// Runs of frames under 1 MiB always stay on the caller's thread. The output is identical
-    /// whatever the setting.
+    /// whatever the setting. [`build`](Self::build) refuses 0.
     pub fn threads(mut self, threads: usize) -> Self {
-        self.config.threads = threads.max(1);
+        self.config.threads = threads;
         self
     }
 
@@ -186,11 +194,32 @@ impl ClientBuilder {
         self
     }
 
-    /// The client.
-    pub fn build(self) -> Client {
-        Client {
-            config: Arc::new(self.config),
+    /// The client, once the whole configuration is checked.
+    ///
+    /// # Errors
+    /// [`Error::ApiMisuse`] for a frame length, thread count or stream limit of 0;
+    /// [`Error::PolicyRefused`] when the chosen suite is one the commitment policy does not let
+    /// encrypt (such a client could never encrypt).
+    pub fn build(self) -> crate::Result<Client> {
+        let mut config = self.config;
+        config.frame_length = NonZeroU32::new(self.frame_length)
+            .ok_or(Error::ApiMisuse("the frame length must be at least 1"))?;
+        if config.threads == 0 {
+            return Err(Error::ApiMisuse("the thread count must be at least 1"));
         }
+        if config.limits.max_stream_frame_length == 0
+            || config.limits.max_stream_non_framed_length == 0
+        {
+            return Err(Error::ApiMisuse(
+                "a stream limit of 0 refuses every message",
+            ));
+        }
+        if let Some(suite) = config.suite {
+            config.commitment_policy.check_encrypt(suite)?;
+        }
+        Ok(Client {
+            config: Arc::new(config),
+        })
     }
 }
 
@@ -226,33 +255,27 @@ impl std::fmt::Debug for Decrypted {
     }
 }
 
-/// Where materials come from: a keyring (through the default CMM) or a CMM.
-#[derive(Clone, Copy)]
-pub(crate) enum Source<'a> {
-    Keyring(&'a dyn Keyring),
-    Cmm(&'a dyn MaterialsManager),
-}
-
-impl Source<'_> {
-    async fn encryption_materials(
-        self,
-        request: EncryptionRequest,
-    ) -> crate::Result<EncryptionMaterials> {
-        match self {
-            Self::Keyring(k) => default_cmm::encryption_materials(k, request).await,
-            Self::Cmm(c) => c.encryption_materials(request).await,
-        }
-    }
-
-    async fn decryption_materials(
-        self,
-        request: DecryptionRequest,
-    ) -> crate::Result<DecryptionMaterials> {
-        match self {
-            Self::Keyring(k) => default_cmm::decryption_materials(k, request).await,
-            Self::Cmm(c) => c.decryption_materials(request).await,
-        }
-    }
+/// What decrypt learned besides the plaintext: the authenticated header and the full
+/// encryption context. Returned by the calls that write the plaintext into a caller's buffer
+/// ([`Client::decrypt_into`]).
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// # let keyring = esdk::RawAesKeyring::new("ns", "k", &[7u8; 32])?;
+/// # let client = esdk::Client::default();
+/// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+/// let mut plaintext = Vec::new();
+/// let info = esdk::blocking::decrypt_into(&client, &keyring, &message, &Default::default(), &mut plaintext)?;
+/// assert_eq!((plaintext.as_slice(), info.header.suite().id), (&b"hi"[..], 0x0578));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct MessageInfo {
+    /// The authenticated header.
+    pub header: Header,
+    /// The full encryption context: the stored one plus reproduced keys that were not stored.
+    pub encryption_context: EncryptionContext,
 }
 
 /// Serializes the context pairs that are authenticated but not stored.
@@ -294,6 +317,17 @@ impl Client {
 
     /// Encrypts `plaintext` for `keyring` under `encryption_context`.
     ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// # esdk::blocking::block_on(async {
+    /// let message = client.encrypt(&keyring, b"hi", &esdk::EncryptionContext::from([("a", "b")])).await?;
+    /// assert_eq!(client.decrypt(&keyring, &message).await?.plaintext, b"hi");
+    /// # Ok(()) })
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// When the keyring fails, a context key begins with the reserved `aws-crypto-`, or the
     /// policy refuses the suite.
@@ -303,66 +337,185 @@ impl Client {
         plaintext: &[u8],
         encryption_context: &EncryptionContext,
     ) -> crate::Result<Vec<u8>> {
-        self.encrypt_from(Source::Keyring(keyring), plaintext, encryption_context)
-            .await
+        let mut out = Presized::new(0);
+        self.encrypt_to(
+            KeySource::Keyring(keyring),
+            plaintext,
+            encryption_context,
+            &mut out,
+        )
+        .await?;
+        Ok(out.into_vec())
     }
 
-    /// Encrypts with materials from `cmm`.
+    /// Encrypts with any key source and options.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use std::sync::Arc;
+    /// use esdk::{DefaultMaterialsManager, EncryptOptions, EncryptionContext, KeySource};
+    /// let keyring = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
+    /// let cmm = DefaultMaterialsManager::new(keyring.clone());
+    /// let client = esdk::Client::default();
+    /// let options = EncryptOptions::new().encryption_context(EncryptionContext::from([("a", "b")]));
+    /// # esdk::blocking::block_on(async {
+    /// let message = client.encrypt_with(KeySource::MaterialsManager(&cmm), b"hi", &options).await?;
+    /// assert_eq!(client.decrypt(&keyring, &message).await?.plaintext, b"hi");
+    /// # Ok(()) })
+    /// # }
+    /// ```
     ///
     /// # Errors
-    /// As [`Client::encrypt`], and whatever the CMM refuses.
-    pub async fn encrypt_with_cmm(
+    /// As [`Client::encrypt`], and whatever the materials manager refuses.
+    pub async fn encrypt_with(
         &self,
-        cmm: &dyn MaterialsManager,
+        source: impl Into<KeySource<'_>>,
         plaintext: &[u8],
-        encryption_context: &EncryptionContext,
+        options: &EncryptOptions,
     ) -> crate::Result<Vec<u8>> {
-        self.encrypt_from(Source::Cmm(cmm), plaintext, encryption_context)
-            .await
+        let mut out = Presized::new(0);
+        self.encrypt_to(
+            source.into(),
+            plaintext,
+            &options.encryption_context,
+            &mut out,
+        )
+        .await?;
+        Ok(out.into_vec())
+    }
+
+    /// As [`encrypt_with`](Self::encrypt_with), writing the message into `out` (cleared
+    /// first): a buffer reused across calls costs no allocation and no page faults once it is
+    /// large enough.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let (mut message, mut plaintext) = (Vec::new(), Vec::new());
+    /// for text in [&b"first"[..], b"second"] {
+    /// # esdk::blocking::block_on(async {
+    ///     client.encrypt_into(&keyring, text, &Default::default(), &mut message).await?;
+    ///     client.decrypt_into(&keyring, &message, &Default::default(), &mut plaintext).await?;
+    /// #   Ok::<(), esdk::Error>(()) })?;
+    ///     assert_eq!(plaintext, text);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Client::encrypt_with`]; `out` is left empty then.
+    pub async fn encrypt_into(
+        &self,
+        source: impl Into<KeySource<'_>>,
+        plaintext: &[u8],
+        options: &EncryptOptions,
+        out: &mut Vec<u8>,
+    ) -> crate::Result<()> {
+        let mut sink = Presized::reuse(std::mem::take(out), 0);
+        let res = self
+            .encrypt_to(
+                source.into(),
+                plaintext,
+                &options.encryption_context,
+                &mut sink,
+            )
+            .await;
+        if res.is_err() {
+            sink.clear();
+        }
+        *out = sink.into_reusable_vec();
+        res
     }
 
     /// Decrypts `message` with `keyring`.
     ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # esdk::blocking::block_on(async {
+    /// # let message = client.encrypt(&keyring, b"hi", &Default::default()).await?;
+    /// let decrypted = client.decrypt(&keyring, &message).await?;
+    /// assert_eq!(decrypted.plaintext, b"hi");
+    /// # Ok(()) })
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// For every malformed, tampered or unauthorised message; no plaintext is returned then.
     pub async fn decrypt(&self, keyring: &dyn Keyring, message: &[u8]) -> crate::Result<Decrypted> {
-        self.decrypt_from(Source::Keyring(keyring), message, None)
+        self.decrypt_with(keyring, message, &DecryptOptions::default())
             .await
     }
 
-    /// Decrypts `message` and requires its encryption context to contain `expected` (keys that
-    /// were authenticated but not stored must be given here too).
+    /// Decrypts with any key source and options: with a reproduced encryption context, the
+    /// message's context must hold it (keys that were authenticated but not stored must be
+    /// given here too).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{DecryptOptions, EncryptionContext};
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let context = EncryptionContext::from([("tenant", "acme")]);
+    /// # esdk::blocking::block_on(async {
+    /// let message = client.encrypt(&keyring, b"hi", &context).await?;
+    /// let options = DecryptOptions::new().reproduced_context(context);
+    /// assert_eq!(client.decrypt_with(&keyring, &message, &options).await?.plaintext, b"hi");
+    /// let other = DecryptOptions::new().reproduced_context(EncryptionContext::from([("tenant", "evil")]));
+    /// assert!(client.decrypt_with(&keyring, &message, &other).await.is_err());
+    /// # Ok(()) })
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// [`Error::ContextMismatch`] when a stored value differs, [`Error::HeaderAuthentication`]
-    /// when an expected pair is neither stored nor authenticated; and as [`Client::decrypt`].
-    pub async fn decrypt_with_context(
+    /// when a reproduced pair is neither stored nor authenticated; and as [`Client::decrypt`].
+    pub async fn decrypt_with(
         &self,
-        keyring: &dyn Keyring,
+        source: impl Into<KeySource<'_>>,
         message: &[u8],
-        expected: &EncryptionContext,
+        options: &DecryptOptions,
     ) -> crate::Result<Decrypted> {
-        self.decrypt_from(Source::Keyring(keyring), message, Some(expected))
-            .await
+        // The plaintext is shorter than the message: one allocation, touched only as written.
+        let mut plaintext = Presized::new(message.len());
+        let info = self
+            .decrypt_to(source.into(), message, options, &mut plaintext)
+            .await?;
+        Ok(Decrypted {
+            plaintext: plaintext.into_vec(),
+            header: info.header,
+            encryption_context: info.encryption_context,
+        })
     }
 
-    /// Decrypts with materials from `cmm`, passing it the reproduced encryption context.
+    /// As [`decrypt_with`](Self::decrypt_with), writing the plaintext into `out` (cleared
+    /// first) and returning the header and context: a buffer reused across calls costs no
+    /// allocation and no page faults once it is large enough. See
+    /// [`encrypt_into`](Self::encrypt_into) for an example.
     ///
     /// # Errors
-    /// As [`Client::decrypt_with_context`].
-    pub async fn decrypt_with_cmm(
+    /// As [`Client::decrypt_with`]; `out` is wiped and left empty then.
+    pub async fn decrypt_into(
         &self,
-        cmm: &dyn MaterialsManager,
+        source: impl Into<KeySource<'_>>,
         message: &[u8],
-        reproduced: Option<&EncryptionContext>,
-    ) -> crate::Result<Decrypted> {
-        self.decrypt_from(Source::Cmm(cmm), message, reproduced)
-            .await
+        options: &DecryptOptions,
+        out: &mut Vec<u8>,
+    ) -> crate::Result<MessageInfo> {
+        // The plaintext is shorter than the message.
+        let mut sink = Presized::reuse(std::mem::take(out), message.len());
+        let res = self
+            .decrypt_to(source.into(), message, options, &mut sink)
+            .await;
+        *out = sink.into_reusable_vec();
+        res
     }
 
     pub(crate) async fn encryption_materials(
         &self,
-        source: Source<'_>,
+        source: KeySource<'_>,
         plaintext_len: Option<u64>,
         encryption_context: &EncryptionContext,
     ) -> crate::Result<EncryptionMaterials> {
@@ -382,12 +535,13 @@ impl Client {
         source.encryption_materials(request).await
     }
 
-    pub(crate) async fn encrypt_from(
+    async fn encrypt_to(
         &self,
-        source: Source<'_>,
+        source: KeySource<'_>,
         plaintext: &[u8],
         encryption_context: &EncryptionContext,
-    ) -> crate::Result<Vec<u8>> {
+        out: &mut Presized,
+    ) -> crate::Result<()> {
         let mut header = Vec::new();
         let encryptor = Encryptor::from_source(
             self,
@@ -397,7 +551,7 @@ impl Client {
             &mut header,
         )
         .await?;
-        encryptor.seal_all(&header, plaintext)
+        encryptor.seal_all(&header, plaintext, out)
     }
 
     /// Checks the materials, derives keys and writes the authenticated header.
@@ -472,36 +626,39 @@ impl Client {
         })
     }
 
-    pub(crate) async fn decrypt_from(
+    /// One-shot decrypt into `out`; on failure whatever was written to `out` is wiped and
+    /// dropped.
+    async fn decrypt_to<S: Sink + ?Sized>(
         &self,
-        source: Source<'_>,
+        source: KeySource<'_>,
         message: &[u8],
-        reproduced: Option<&EncryptionContext>,
-    ) -> crate::Result<Decrypted> {
+        options: &DecryptOptions,
+        out: &mut S,
+    ) -> crate::Result<MessageInfo> {
         let mut decryptor = Decryptor::for_whole_message(self);
         let used = decryptor.push(message, &mut Vec::new())?;
         if !decryptor.needs_authentication() {
             return Err(crate::FormatError::Truncated("header").into());
         }
-        decryptor.authenticate_from(source, reproduced).await?;
-        // The plaintext is shorter than the message: one allocation, touched only as written.
-        let mut plaintext = Presized::new(message.len());
+        decryptor.authenticate(source, options).await?;
+        let start = out.len();
         let done = decryptor
-            .push_to(message.get(used..).unwrap_or_default(), &mut plaintext)
+            .push_to(message.get(used..).unwrap_or_default(), out)
             .and_then(|_| decryptor.into_parts());
-        let (header, encryption_context) = match done {
-            Ok(parts) => parts,
+        match done {
+            Ok((header, encryption_context)) => Ok(MessageInfo {
+                header,
+                encryption_context,
+            }),
             Err(e) => {
                 // Frames that verified before the failure are never returned: wipe them.
-                plaintext.zeroize();
-                return Err(e);
+                if let Some(written) = out.tail_mut(start) {
+                    zeroize::Zeroize::zeroize(written);
+                }
+                out.truncate(start);
+                Err(e)
             }
-        };
-        Ok(Decrypted {
-            plaintext: plaintext.into_vec(),
-            header,
-            encryption_context,
-        })
+        }
     }
 
     /// A fresh random message id of `suite`'s length (or the `hazmat` test hook's fixed one).
@@ -523,7 +680,7 @@ impl Client {
     /// Gets materials, checks commitment and header authentication, and derives the content key.
     pub(crate) async fn prepare_decrypt(
         &self,
-        source: Source<'_>,
+        source: KeySource<'_>,
         header: Header,
         reproduced: Option<&EncryptionContext>,
     ) -> crate::Result<PreparedDecrypt> {

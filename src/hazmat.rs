@@ -3,10 +3,10 @@
 //!
 //! Enabled by the `hazmat` feature.
 
-use crate::client::{Client, ClientBuilder, Source};
+use crate::client::{Client, ClientBuilder};
 use crate::format::body;
 use crate::format::header::ContentType;
-use crate::{EncryptionContext, Keyring};
+use crate::options::{EncryptOptions, KeySource};
 
 /// Encrypts `plaintext` as a **non-framed** message. The specification lets encrypt write only
 /// framed messages; this exists so tests can produce the non-framed messages older SDKs wrote
@@ -19,15 +19,15 @@ use crate::{EncryptionContext, Keyring};
 /// # fn main() -> Result<(), esdk::Error> {
 /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
 /// let client = esdk::Client::default();
-/// let message = esdk::blocking::block_on(esdk::hazmat::encrypt_non_framed(&client, &keyring, b"hi", &Default::default()))?;
+/// let message = esdk::blocking::block_on(esdk::hazmat::encrypt_non_framed_legacy(&client, &keyring, b"hi", &esdk::EncryptOptions::new()))?;
 /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"hi");
 /// # Ok(()) }
 /// ```
-pub async fn encrypt_non_framed(
+pub async fn encrypt_non_framed_legacy(
     client: &Client,
-    keyring: &dyn Keyring,
+    source: impl Into<KeySource<'_>>,
     plaintext: &[u8],
-    encryption_context: &EncryptionContext,
+    options: &EncryptOptions,
 ) -> crate::Result<Vec<u8>> {
     if plaintext.len() as u64 > body::MAX_NON_FRAMED_LEN {
         return Err(crate::Error::LimitExceeded(
@@ -36,9 +36,9 @@ pub async fn encrypt_non_framed(
     }
     let materials = client
         .encryption_materials(
-            Source::Keyring(keyring),
+            source.into(),
             Some(plaintext.len() as u64),
-            encryption_context,
+            &options.encryption_context,
         )
         .await?;
     let prepared = client.prepare_encrypt(materials, ContentType::NonFramed)?;
@@ -62,11 +62,11 @@ pub async fn encrypt_non_framed(
 /// ```
 /// # fn main() -> Result<(), esdk::Error> {
 /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
-/// let client = esdk::hazmat::fixed_message_id(esdk::Client::builder(), vec![7u8; 32]).build();
+/// let client = esdk::hazmat::dangerous_fixed_message_id(esdk::Client::builder(), vec![7u8; 32]).build()?;
 /// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
 /// assert_eq!(esdk::parse_header(&message)?.unauthenticated().message_id(), &[7u8; 32][..]);
 /// # Ok(()) }
 /// ```
-pub fn fixed_message_id(builder: ClientBuilder, message_id: Vec<u8>) -> ClientBuilder {
+pub fn dangerous_fixed_message_id(builder: ClientBuilder, message_id: Vec<u8>) -> ClientBuilder {
     builder.fixed_message_id(message_id)
 }

@@ -22,6 +22,7 @@ mod future;
 pub mod internal;
 pub mod keyring;
 mod materials;
+mod options;
 mod policy;
 pub mod stream;
 pub mod suite;
@@ -29,7 +30,9 @@ pub mod suite;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
 
-pub use client::{parse_header, Client, ClientBuilder, Decrypted, DEFAULT_FRAME_LENGTH};
+pub use client::{
+    parse_header, Client, ClientBuilder, Decrypted, MessageInfo, DEFAULT_FRAME_LENGTH,
+};
 pub use cmm::default::DefaultMaterialsManager;
 pub use cmm::required_context::RequiredEncryptionContextMaterialsManager;
 pub use cmm::MaterialsManager;
@@ -47,6 +50,7 @@ pub use keyring::Keyring;
 pub use materials::{
     DataKey, DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
+pub use options::{DecryptOptions, EncryptOptions, KeySource};
 pub use policy::{
     CommitmentPolicy, DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_STREAM_FRAME_LENGTH,
     DEFAULT_MAX_STREAM_NON_FRAMED_LENGTH,

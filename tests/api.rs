@@ -200,14 +200,17 @@ fn error_display() {
         &EncryptionContext::new(),
     )
     .unwrap();
-    let unsigned_only = Client::builder().unsigned_only(true).build();
+    let unsigned_only = Client::builder().unsigned_only(true).build().unwrap();
     assert_eq!(
         decrypt(&unsigned_only, &keyring, &signed)
             .unwrap_err()
             .to_string(),
         "algorithm suite 0x0578 is signed, but only unsigned suites are allowed"
     );
-    let limited = Client::builder().max_encrypted_data_keys(0).build();
+    let limited = Client::builder()
+        .max_encrypted_data_keys(0)
+        .build()
+        .unwrap();
     assert_eq!(
         decrypt(&limited, &keyring, &signed)
             .unwrap_err()
@@ -282,8 +285,11 @@ fn blocking_api_from_several_threads() {
                         let pt = plaintext(t * 1000 + i * 37);
                         let context = ctx(&[("thread", &t.to_string())]);
                         let message = encrypt(client, keyring, &pt, &context).unwrap();
-                        let got = esdk::blocking::decrypt_with_context(
-                            client, keyring, &message, &context,
+                        let got = esdk::blocking::decrypt_with(
+                            client,
+                            keyring,
+                            &message,
+                            &esdk::DecryptOptions::new().reproduced_context(context.clone()),
                         )
                         .unwrap();
                         assert_eq!(got.plaintext, pt);
@@ -316,7 +322,11 @@ fn async_api_through_block_on() {
             let message = client.encrypt(&keyring, &pt, &context).await?;
             let expected = ctx(&[("async", "yes")]);
             client
-                .decrypt_with_context(&keyring, &message, &expected)
+                .decrypt_with(
+                    &keyring,
+                    &message,
+                    &esdk::DecryptOptions::new().reproduced_context(expected.clone()),
+                )
                 .await
         })
         .unwrap();
@@ -324,8 +334,18 @@ fn async_api_through_block_on() {
         assert_eq!(decrypted.header.suite().id, suite.id);
 
         let cmm = DefaultMaterialsManager::new(Arc::new(aes_keyring()));
-        let message = block_on(client.encrypt_with_cmm(&cmm, &pt, &context)).unwrap();
-        let got = block_on(client.decrypt_with_cmm(&cmm, &message, Some(&context))).unwrap();
+        let message = block_on(client.encrypt_with(
+            esdk::KeySource::MaterialsManager(&cmm),
+            &pt,
+            &esdk::EncryptOptions::from(context.clone()),
+        ))
+        .unwrap();
+        let got = block_on(client.decrypt_with(
+            esdk::KeySource::MaterialsManager(&cmm),
+            &message,
+            &esdk::DecryptOptions::new().reproduced_context(context.clone()),
+        ))
+        .unwrap();
         assert_eq!(got.plaintext, pt);
         let got = block_on(client.decrypt(&keyring, &message)).unwrap();
         assert_eq!(got.plaintext, pt);
@@ -437,9 +457,13 @@ fn streaming_adapters_round_trip() {
     for &suite in suite::ALL {
         let client = client(suite, 50);
         let pt = plaintext(1234);
-        let mut writer =
-            esdk::stream::io::EncryptingWriter::new(&client, &keyring, &context, Vec::new())
-                .unwrap();
+        let mut writer = esdk::stream::io::EncryptingWriter::new(
+            &client,
+            &keyring,
+            &esdk::EncryptOptions::from(context.clone()),
+            Vec::new(),
+        )
+        .unwrap();
         for chunk in pt.chunks(77) {
             writer.write_all(chunk).unwrap();
         }
@@ -450,10 +474,10 @@ fn streaming_adapters_round_trip() {
         assert_eq!(decrypt(&client, &keyring, &message).unwrap().plaintext, pt);
         let one_shot = encrypt(&client, &keyring, &pt, &context).unwrap();
         for m in [&message, &one_shot] {
-            let mut reader = esdk::stream::io::DecryptingReader::with_context(
+            let mut reader = esdk::stream::io::DecryptingReader::new(
                 &client,
                 &keyring,
-                &context,
+                &esdk::DecryptOptions::new().reproduced_context(context.clone()),
                 m.as_slice(),
             )
             .unwrap();
@@ -465,6 +489,7 @@ fn streaming_adapters_round_trip() {
         let mut reader = esdk::stream::io::DecryptingReader::new(
             &client,
             &keyring,
+            &esdk::DecryptOptions::new(),
             &message[..message.len() - 1],
         )
         .unwrap();
@@ -477,7 +502,8 @@ fn streaming_adapters_round_trip() {
 fn client_settings() {
     let client = Client::builder()
         .commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt)
-        .build();
+        .build()
+        .unwrap();
     assert_eq!(
         client.commitment_policy(),
         CommitmentPolicy::RequireEncryptAllowDecrypt
@@ -490,9 +516,20 @@ fn client_settings() {
         Client::default().commitment_policy(),
         CommitmentPolicy::RequireEncryptRequireDecrypt
     );
+    // The builder checks everything once, at build.
+    for (builder, what) in [
+        (Client::builder().frame_length(0), "frame length"),
+        (Client::builder().threads(0), "thread count"),
+        (Client::builder().max_stream_frame_length(0), "stream limit"),
+    ] {
+        assert!(
+            matches!(builder.build(), Err(Error::ApiMisuse(m)) if m.contains(what)),
+            "{what}"
+        );
+    }
     assert!(matches!(
-        Client::builder().frame_length(0),
-        Err(Error::ApiMisuse(_))
+        Client::builder().suite(suite(0x0178)).build(),
+        Err(Error::PolicyRefused { suite: 0x0178, .. })
     ));
 
     // Strict mode (no ESDK-.NET 4.0.0 retry) reads every suite esdk writes.
@@ -502,7 +539,8 @@ fn client_settings() {
         let strict = Client::builder()
             .commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt)
             .legacy_net_v4_0_0_retry(false)
-            .build();
+            .build()
+            .unwrap();
         for context in [EncryptionContext::new(), ctx(&[("a", "b")])] {
             let message = encrypt(&writer, &keyring, b"strict", &context).unwrap();
             assert_eq!(

@@ -110,11 +110,11 @@ fn real_header(suite: u16, frame_length: Option<u32>) -> (Vec<u8>, Vec<u8>) {
     let client = client(s, frame_length.unwrap_or(1));
     let message = match frame_length {
         Some(_) => encrypt(&client, &aes_keyring(), b"", &EncryptionContext::new()).unwrap(),
-        None => block_on(esdk::hazmat::encrypt_non_framed(
+        None => block_on(esdk::hazmat::encrypt_non_framed_legacy(
             &client,
             &aes_keyring(),
             b"",
-            &EncryptionContext::new(),
+            &esdk::EncryptOptions::new(),
         ))
         .unwrap(),
     };
@@ -138,6 +138,7 @@ fn unlimited_stream_client() -> Client {
         .max_stream_frame_length(u32::MAX)
         .max_stream_non_framed_length(u64::MAX)
         .build()
+        .unwrap()
 }
 
 fn stream_limit(e: &Error) -> bool {
@@ -148,7 +149,7 @@ fn stream_limit(e: &Error) -> bool {
 /// refuses it at the stream limit, before buffering; streaming with no limit as `one_shot`.
 fn assert_refused_at_stream_limit(message: &[u8], one_shot: impl Fn(&Error) -> bool) {
     let keyring = aes_keyring();
-    let client = decrypting_client().build();
+    let client = decrypting_client().build().unwrap();
     let e = decrypt(&client, &keyring, message).unwrap_err();
     assert!(one_shot(&e), "one-shot: {e:?}");
     let e = stream_bytewise(&client, &keyring, message).unwrap_err();
@@ -168,7 +169,7 @@ fn stream_bytewise(
     for byte in message.chunks(1) {
         let used = d.push(byte, &mut out)?;
         if d.needs_authentication() {
-            block_on(d.authenticate(keyring))?;
+            block_on(d.authenticate(keyring, &esdk::DecryptOptions::new()))?;
             d.push(&byte[used..], &mut out)?;
         }
     }
@@ -293,9 +294,12 @@ fn edk_count_65535() -> Vec<u8> {
 fn edk_count_of_65535_with_little_data_is_truncated_or_over_the_limit() {
     let m = edk_count_65535();
     assert!(m.len() < 200);
-    assert_refused(&decrypting_client().build(), &m, truncated);
+    assert_refused(&decrypting_client().build().unwrap(), &m, truncated);
     let (a, b) = assert_refused(
-        &decrypting_client().max_encrypted_data_keys(8).build(),
+        &decrypting_client()
+            .max_encrypted_data_keys(8)
+            .build()
+            .unwrap(),
         &m,
         |e| matches!(e, Error::TooManyEncryptedDataKeys { limit: 8, .. }),
     );
@@ -306,21 +310,21 @@ fn edk_count_of_65535_with_little_data_is_truncated_or_over_the_limit() {
         ..RawHeader::v1()
     }
     .bytes();
-    assert_refused(&decrypting_client().build(), &v1, truncated);
+    assert_refused(&decrypting_client().build().unwrap(), &v1, truncated);
 }
 
 #[test]
 fn edk_of_64_kib_declared_in_40_bytes() {
     let m = edk_of_64_kib_declared();
     assert!(m.len() < 100, "{}", m.len());
-    let (one_shot, _) = assert_refused(&decrypting_client().build(), &m, truncated);
+    let (one_shot, _) = assert_refused(&decrypting_client().build().unwrap(), &m, truncated);
     assert_eq!(
         one_shot.to_string(),
         "malformed message: input ends inside header"
     );
     // Under a header limit below 64 KiB it is refused as soon as the length is read.
     assert_refused(
-        &decrypting_client().max_header_length(4096).build(),
+        &decrypting_client().max_header_length(4096).build().unwrap(),
         &m,
         oversized("header"),
     );
@@ -334,11 +338,14 @@ fn edk_of_64_kib_present_reaches_the_keyring_or_the_limit() {
         ..RawHeader::v2()
     }
     .bytes();
-    assert_refused(&decrypting_client().build(), &m, |e| {
+    assert_refused(&decrypting_client().build().unwrap(), &m, |e| {
         matches!(e, Error::NoKeyringDecrypted { .. })
     });
     assert_refused(
-        &decrypting_client().max_header_length(32 * 1024).build(),
+        &decrypting_client()
+            .max_header_length(32 * 1024)
+            .build()
+            .unwrap(),
         &m,
         oversized("header"),
     );
@@ -356,18 +363,19 @@ fn aad_length_65535_above_the_context_limit() {
     assert_refused(
         &decrypting_client()
             .max_encryption_context_length(1024)
-            .build(),
+            .build()
+            .unwrap(),
         &m,
         oversized("header.aad (encryption context)"),
     );
     // Within the context limit but above the header limit.
     assert_refused(
-        &decrypting_client().max_header_length(4096).build(),
+        &decrypting_client().max_header_length(4096).build().unwrap(),
         &m,
         oversized("header"),
     );
     // Without limits: the context is simply not there.
-    assert_refused(&decrypting_client().build(), &m, truncated);
+    assert_refused(&decrypting_client().build().unwrap(), &m, truncated);
     // v1 too.
     let m = RawHeader {
         aad_len: u16::MAX,
@@ -377,7 +385,8 @@ fn aad_length_65535_above_the_context_limit() {
     assert_refused(
         &decrypting_client()
             .max_encryption_context_length(100)
-            .build(),
+            .build()
+            .unwrap(),
         &m,
         oversized("header.aad (encryption context)"),
     );
@@ -405,7 +414,10 @@ fn max_encrypted_data_keys_exceeded_by_a_real_message() {
         2
     );
     let (a, _) = assert_refused(
-        &decrypting_client().max_encrypted_data_keys(1).build(),
+        &decrypting_client()
+            .max_encrypted_data_keys(1)
+            .build()
+            .unwrap(),
         &message,
         |e| matches!(e, Error::TooManyEncryptedDataKeys { limit: 1, .. }),
     );
@@ -415,7 +427,10 @@ fn max_encrypted_data_keys_exceeded_by_a_real_message() {
     );
     assert_eq!(
         decrypt(
-            &decrypting_client().max_encrypted_data_keys(2).build(),
+            &decrypting_client()
+                .max_encrypted_data_keys(2)
+                .build()
+                .unwrap(),
             &aes_keyring(),
             &message
         )
@@ -438,13 +453,19 @@ fn max_header_length_far_below_the_header() {
     // Well below: refused while reading the context or the EDKs.
     for limit in [0, 10, header_len / 2, header_len - 100] {
         assert_refused(
-            &decrypting_client().max_header_length(limit).build(),
+            &decrypting_client()
+                .max_header_length(limit)
+                .build()
+                .unwrap(),
             &message,
             oversized("header"),
         );
     }
     // Exactly the header: accepted.
-    let client = decrypting_client().max_header_length(header_len).build();
+    let client = decrypting_client()
+        .max_header_length(header_len)
+        .build()
+        .unwrap();
     assert_eq!(
         decrypt(&client, &aes_keyring(), &message)
             .unwrap()
@@ -474,7 +495,10 @@ fn max_header_length_one_below_the_header() {
         let header_len = esdk::parse_header(&message).unwrap().len();
         for limit in [header_len - 1, header_len - 16, header_len - 38] {
             assert_refused(
-                &decrypting_client().max_header_length(limit).build(),
+                &decrypting_client()
+                    .max_header_length(limit)
+                    .build()
+                    .unwrap(),
                 &message,
                 oversized("header"),
             );
@@ -501,7 +525,7 @@ fn final_frame_longer_than_the_frame_length() {
     m.extend_from_slice(&u32::MAX.to_be_bytes());
     m.extend_from_slice(&[0x5a; 20]);
     assert_refused(
-        &decrypting_client().build(),
+        &decrypting_client().build().unwrap(),
         &m,
         invalid("final_frame.content_length (longer than the frame length)"),
     );
@@ -513,7 +537,7 @@ fn frame_numbered_2_pow_32_minus_1_is_out_of_order() {
         let m = claims_2_pow_32_frames(final_frame);
         assert!(m.len() < 300);
         assert_refused(
-            &decrypting_client().build(),
+            &decrypting_client().build().unwrap(),
             &m,
             invalid("frame.sequence_number (out of order)"),
         );
@@ -523,12 +547,12 @@ fn frame_numbered_2_pow_32_minus_1_is_out_of_order() {
 #[test]
 fn non_framed_body_of_2_pow_36_bytes() {
     assert_refused(
-        &decrypting_client().build(),
+        &decrypting_client().build().unwrap(),
         &non_framed_of(1 << 36),
         invalid("body.content_length (above 2^36 - 32)"),
     );
     assert_refused(
-        &decrypting_client().build(),
+        &decrypting_client().build().unwrap(),
         &non_framed_of(u64::MAX),
         invalid("body.content_length (above 2^36 - 32)"),
     );
@@ -546,7 +570,7 @@ fn real_headers_with_empty_bodies_decrypt() {
     ] {
         let (mut m, body) = real_header(suite, framing);
         m.extend_from_slice(&body);
-        let client = decrypting_client().build();
+        let client = decrypting_client().build().unwrap();
         assert_eq!(decrypt(&client, &aes_keyring(), &m).unwrap().plaintext, b"");
         let unlimited = unlimited_stream_client();
         assert_eq!(
@@ -581,7 +605,7 @@ fn header_fed_bytewise_takes_linear_time() {
             ..RawHeader::v2()
         }
         .bytes();
-        let client = decrypting_client().build();
+        let client = decrypting_client().build().unwrap();
         let start = Instant::now();
         let mut d = Decryptor::new(&client);
         for byte in m.chunks(1) {
@@ -676,7 +700,7 @@ fn memory_probe_child() {
         "self_test_untouched" | "self_test_touched" => Vec::new(),
         other => panic!("unknown case {other}"),
     };
-    let client = decrypting_client().build();
+    let client = decrypting_client().build().unwrap();
     let keyring = aes_keyring();
     // Warm up every code path once, so lazily allocated state is in the baseline.
     let _ = decrypt(&client, &keyring, &message);
@@ -770,11 +794,11 @@ fn write_fuzz_seed_corpora() {
             }
         }
         if [0x0014, 0x0178, 0x0478].contains(&s.id) {
-            let message = block_on(esdk::hazmat::encrypt_non_framed(
+            let message = block_on(esdk::hazmat::encrypt_non_framed_legacy(
                 &client(s, 1),
                 &keyring,
                 &plaintext(20),
-                &context,
+                &esdk::EncryptOptions::from(context.clone()),
             ))
             .unwrap();
             let name = format!("{:04x}-non-framed", s.id);

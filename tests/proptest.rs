@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use esdk::blocking::{block_on, decrypt, decrypt_with_context, encrypt};
+use esdk::blocking::{block_on, decrypt, decrypt_with, encrypt};
 use esdk::stream::Decryptor;
 use esdk::{Client, CommitmentPolicy, EncryptionContext};
 use proptest::prelude::*;
@@ -30,6 +30,7 @@ fn reader() -> Client {
     Client::builder()
         .commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt)
         .build()
+        .unwrap()
 }
 
 /// Decrypts through the `Decryptor` in pieces of `chunk` bytes.
@@ -40,7 +41,7 @@ fn stream(client: &Client, message: &[u8], chunk: usize) -> esdk::Result<Vec<u8>
     for piece in message.chunks(chunk) {
         let used = d.push(piece, &mut out)?;
         if d.needs_authentication() {
-            block_on(d.authenticate(&keyring))?;
+            block_on(d.authenticate(&keyring, &esdk::DecryptOptions::new()))?;
             d.push(&piece[used..], &mut out)?;
         }
     }
@@ -75,7 +76,7 @@ proptest! {
         let message = encrypt(&client, &keyring, &plaintext, &context).unwrap();
         let header = esdk::parse_header(&message).unwrap();
         check_layout(&message, header.unauthenticated(), header.len(), plaintext.len());
-        let decrypted = decrypt_with_context(&client, &keyring, &message, &context).unwrap();
+        let decrypted = decrypt_with(&client, &keyring, &message, &esdk::DecryptOptions::new().reproduced_context(context.clone())).unwrap();
         prop_assert_eq!(&decrypted.plaintext, &plaintext);
         prop_assert_eq!(decrypted.header.suite().id, suite.id);
         check_stored_context(suite, decrypted.header.encryption_context(), &context);

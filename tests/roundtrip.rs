@@ -1,7 +1,7 @@
 //! Round trips through the public API: every suite × frame length × plaintext size × context
 //! with a raw AES keyring (checking the header and the exact message layout), raw AES key
 //! sizes, raw RSA paddings, the multi-keyring, the required-encryption-context CMM,
-//! `decrypt_with_context`, and (feature `hazmat`) non-framed messages.
+//! `decrypt_with`, and (feature `hazmat`) non-framed messages.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,7 +10,7 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use esdk::blocking::{decrypt, decrypt_with_cmm, decrypt_with_context, encrypt, encrypt_with_cmm};
+use esdk::blocking::{decrypt, decrypt_with, encrypt, encrypt_with};
 use esdk::{
     suite, AlgorithmSuite, Client, CommitmentPolicy, ContentType, DefaultMaterialsManager,
     EncryptionContext, Error, Keyring, MultiKeyring, RawAesKeyring,
@@ -141,7 +141,8 @@ fn default_client_uses_0578_and_4096_byte_frames() {
     );
     let forbid = Client::builder()
         .commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt)
-        .build();
+        .build()
+        .unwrap();
     let message = encrypt(&forbid, &keyring, b"x", &EncryptionContext::new()).unwrap();
     assert_eq!(
         esdk::parse_header(&message)
@@ -151,7 +152,7 @@ fn default_client_uses_0578_and_4096_byte_frames() {
             .id,
         0x0378
     );
-    assert!(Client::builder().frame_length(0).is_err());
+    assert!(Client::builder().frame_length(0).build().is_err());
 }
 
 #[test]
@@ -256,7 +257,13 @@ fn raw_rsa_every_padding() {
                 check_layout(&message, parsed.unauthenticated(), parsed.len(), pt.len());
 
                 for decryptor in [&pair, &private] {
-                    let got = decrypt_with_context(&client, decryptor, &message, &context).unwrap();
+                    let got = decrypt_with(
+                        &client,
+                        decryptor,
+                        &message,
+                        &esdk::DecryptOptions::new().reproduced_context(context.clone()),
+                    )
+                    .unwrap();
                     assert_eq!(got.plaintext, pt, "{padding:?} 0x{suite_id:04x}");
                 }
                 // A public-key-only keyring cannot decrypt.
@@ -371,8 +378,20 @@ fn default_cmm_round_trip() {
         let client = client(suite, 33);
         let pt = plaintext(70);
         let context = ctx(&[("cmm", "default")]);
-        let message = encrypt_with_cmm(&client, &cmm, &pt, &context).unwrap();
-        let got = decrypt_with_cmm(&client, &cmm, &message, None).unwrap();
+        let message = encrypt_with(
+            &client,
+            esdk::KeySource::MaterialsManager(&cmm),
+            &pt,
+            &esdk::EncryptOptions::from(context.clone()),
+        )
+        .unwrap();
+        let got = decrypt_with(
+            &client,
+            esdk::KeySource::MaterialsManager(&cmm),
+            &message,
+            &esdk::DecryptOptions::new(),
+        )
+        .unwrap();
         assert_eq!(got.plaintext, pt);
         check_stored_context(suite, got.header.encryption_context(), &context);
         // The same message through the keyring directly.
@@ -397,7 +416,13 @@ fn required_encryption_context_cmm() {
     for &suite in suite::ALL {
         let client = client(suite, 64);
         let pt = plaintext(200);
-        let message = encrypt_with_cmm(&client, &cmm, &pt, &full).unwrap();
+        let message = encrypt_with(
+            &client,
+            esdk::KeySource::MaterialsManager(&cmm),
+            &pt,
+            &esdk::EncryptOptions::from(full.clone()),
+        )
+        .unwrap();
 
         // Required keys are authenticated but not stored.
         let parsed = esdk::parse_header(&message).unwrap();
@@ -407,11 +432,22 @@ fn required_encryption_context_cmm() {
 
         // Without them: refused.
         assert!(matches!(
-            decrypt_with_cmm(&client, &cmm, &message, None),
+            decrypt_with(
+                &client,
+                esdk::KeySource::MaterialsManager(&cmm),
+                &message,
+                &esdk::DecryptOptions::new()
+            ),
             Err(Error::ContextMismatch { .. })
         ));
         assert!(matches!(
-            decrypt_with_cmm(&client, &cmm, &message, Some(&ctx(&[("tenant", "acme")]))),
+            decrypt_with(
+                &client,
+                esdk::KeySource::MaterialsManager(&cmm),
+                &message,
+                &esdk::DecryptOptions::new()
+                    .reproduced_context((ctx(&[("tenant", "acme")])).clone())
+            ),
             Err(Error::ContextMismatch { .. })
         ));
         // The plain keyring path cannot decrypt without them (raw AES binds the full
@@ -422,26 +458,48 @@ fn required_encryption_context_cmm() {
         ));
 
         // With them: decrypts, and the full context is returned.
-        let got = decrypt_with_cmm(&client, &cmm, &message, Some(&required)).unwrap();
+        let got = decrypt_with(
+            &client,
+            esdk::KeySource::MaterialsManager(&cmm),
+            &message,
+            &esdk::DecryptOptions::new().reproduced_context(required.clone()),
+        )
+        .unwrap();
         assert_eq!(got.plaintext, pt);
         for (k, v) in &full {
             assert_eq!(got.encryption_context.get(k), Some(v), "{k}");
         }
         assert!(!got.header.encryption_context().contains_key("tenant"));
-        // Also through decrypt_with_context on the keyring.
-        let got = decrypt_with_context(&client, &aes_keyring(), &message, &required).unwrap();
+        // Also through decrypt_with on the keyring.
+        let got = decrypt_with(
+            &client,
+            &aes_keyring(),
+            &message,
+            &esdk::DecryptOptions::new().reproduced_context(required.clone()),
+        )
+        .unwrap();
         assert_eq!(got.plaintext, pt);
 
         // With a wrong value: refused.
         let wrong = ctx(&[("tenant", "evil"), ("region", "eu")]);
         assert!(matches!(
-            decrypt_with_cmm(&client, &cmm, &message, Some(&wrong)),
+            decrypt_with(
+                &client,
+                esdk::KeySource::MaterialsManager(&cmm),
+                &message,
+                &esdk::DecryptOptions::new().reproduced_context(wrong.clone())
+            ),
             Err(Error::NoKeyringDecrypted { .. })
         ));
         // With a wrong value for a stored key: refused.
         let wrong_stored = ctx(&[("tenant", "acme"), ("region", "eu"), ("purpose", "other")]);
         assert!(matches!(
-            decrypt_with_cmm(&client, &cmm, &message, Some(&wrong_stored)),
+            decrypt_with(
+                &client,
+                esdk::KeySource::MaterialsManager(&cmm),
+                &message,
+                &esdk::DecryptOptions::new().reproduced_context(wrong_stored.clone())
+            ),
             Err(Error::ContextMismatch { .. })
         ));
     }
@@ -454,13 +512,18 @@ fn required_encryption_context_cmm_refuses_encrypt_without_the_keys() {
         vec!["tenant".to_owned()],
     );
     assert!(matches!(
-        encrypt_with_cmm(&Client::default(), &cmm, b"x", &ctx(&[("other", "1")])),
+        encrypt_with(
+            &Client::default(),
+            esdk::KeySource::MaterialsManager(&cmm),
+            b"x",
+            &esdk::EncryptOptions::from((ctx(&[("other", "1")])).clone())
+        ),
         Err(Error::ContextMismatch { .. })
     ));
 }
 
 #[test]
-fn decrypt_with_context_checks_the_context() {
+fn decrypt_with_checks_the_context() {
     let keyring = aes_keyring();
     let context = ctx(&[("a", "1"), ("b", "2"), ("c", "3")]);
     for &suite in suite::ALL {
@@ -474,11 +537,21 @@ fn decrypt_with_context_checks_the_context() {
             ctx(&[("c", "3"), ("a", "1")]),
             context.clone(),
         ] {
-            let got = decrypt_with_context(&client, &keyring, &message, &expected)
-                .unwrap_or_else(|e| panic!("{expected:?}: {e}"));
+            let got = decrypt_with(
+                &client,
+                &keyring,
+                &message,
+                &esdk::DecryptOptions::new().reproduced_context(expected.clone()),
+            )
+            .unwrap_or_else(|e| panic!("{expected:?}: {e}"));
             assert_eq!(got.plaintext, pt);
         }
-        match decrypt_with_context(&client, &keyring, &message, &ctx(&[("b", "two")])) {
+        match decrypt_with(
+            &client,
+            &keyring,
+            &message,
+            &esdk::DecryptOptions::new().reproduced_context((ctx(&[("b", "two")])).clone()),
+        ) {
             Err(Error::ContextMismatch { key, .. }) => assert_eq!(key, "b"),
             other => panic!("expected ContextMismatch, got {other:?}"),
         }
@@ -486,30 +559,47 @@ fn decrypt_with_context_checks_the_context() {
         // the wrapped data key, so it cannot unwrap it...
         let extra = ctx(&[("a", "1"), ("d", "4")]);
         assert!(matches!(
-            decrypt_with_context(&client, &keyring, &message, &extra),
+            decrypt_with(
+                &client,
+                &keyring,
+                &message,
+                &esdk::DecryptOptions::new().reproduced_context(extra.clone())
+            ),
             Err(Error::NoKeyringDecrypted { .. })
         ));
         // ...and with a keyring that does not (raw RSA) the header does not authenticate it.
         let rsa = rsa_keyring(RsaPadding::OaepSha256);
         let message = encrypt(&client, &rsa, &pt, &context).unwrap();
         assert_eq!(
-            decrypt_with_context(&client, &rsa, &message, &context)
-                .unwrap()
-                .plaintext,
+            decrypt_with(
+                &client,
+                &rsa,
+                &message,
+                &esdk::DecryptOptions::new().reproduced_context(context.clone())
+            )
+            .unwrap()
+            .plaintext,
             pt
         );
         assert!(matches!(
-            decrypt_with_context(&client, &rsa, &message, &extra),
+            decrypt_with(
+                &client,
+                &rsa,
+                &message,
+                &esdk::DecryptOptions::new().reproduced_context(extra.clone())
+            ),
             Err(Error::HeaderAuthentication)
         ));
         // The reserved key with another value.
         if suite.is_signing() {
             assert!(matches!(
-                decrypt_with_context(
+                decrypt_with(
                     &client,
                     &keyring,
                     &message,
-                    &ctx(&[(esdk::PUBLIC_KEY_CONTEXT_KEY, "AAAA")])
+                    &esdk::DecryptOptions::new().reproduced_context(
+                        (ctx(&[(esdk::PUBLIC_KEY_CONTEXT_KEY, "AAAA")])).clone()
+                    )
                 ),
                 Err(Error::ContextMismatch { .. })
             ));
@@ -521,7 +611,7 @@ fn decrypt_with_context_checks_the_context() {
 mod non_framed {
     use super::*;
     use esdk::blocking::block_on;
-    use esdk::hazmat::encrypt_non_framed;
+    use esdk::hazmat::encrypt_non_framed_legacy;
 
     #[test]
     fn every_suite_and_size() {
@@ -532,16 +622,26 @@ mod non_framed {
                 for (name, context) in contexts() {
                     let what = format!("non-framed 0x{:04x}, {n} bytes, context {name}", suite.id);
                     let pt = plaintext(n);
-                    let message =
-                        block_on(encrypt_non_framed(&client, &keyring, &pt, &context)).unwrap();
+                    let message = block_on(encrypt_non_framed_legacy(
+                        &client,
+                        &keyring,
+                        &pt,
+                        &esdk::EncryptOptions::from(context.clone()),
+                    ))
+                    .unwrap();
                     let parsed = esdk::parse_header(&message).unwrap();
                     let h = parsed.unauthenticated();
                     assert_eq!(h.suite().id, suite.id, "{what}");
                     assert_eq!(h.content_type(), ContentType::NonFramed, "{what}");
                     check_stored_context(suite, h.encryption_context(), &context);
                     check_layout(&message, h, parsed.len(), n);
-                    let got = decrypt_with_context(&client, &keyring, &message, &context)
-                        .unwrap_or_else(|e| panic!("{what}: {e}"));
+                    let got = decrypt_with(
+                        &client,
+                        &keyring,
+                        &message,
+                        &esdk::DecryptOptions::new().reproduced_context(context.clone()),
+                    )
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
                     assert_eq!(got.plaintext, pt, "{what}");
                     assert_eq!(got.header.content_type(), ContentType::NonFramed);
 
@@ -557,18 +657,47 @@ mod non_framed {
 
     #[test]
     fn policy_applies_to_non_framed_encrypt() {
-        let client = Client::builder()
-            .suite(&suite::AES_256_GCM_IV12_TAG16_HKDF_SHA256)
-            .build();
+        // A client with a suite its policy refuses cannot be built at all.
         assert!(matches!(
-            block_on(encrypt_non_framed(
-                &client,
-                &aes_keyring(),
+            Client::builder()
+                .suite(&suite::AES_256_GCM_IV12_TAG16_HKDF_SHA256)
+                .build(),
+            Err(Error::PolicyRefused { .. })
+        ));
+        // A materials manager choosing such a suite is refused by non-framed encrypt too.
+        let keyring = std::sync::Arc::new(aes_keyring());
+        let cmm = ForceSuite(esdk::DefaultMaterialsManager::new(keyring));
+        assert!(matches!(
+            block_on(encrypt_non_framed_legacy(
+                &Client::default(),
+                esdk::KeySource::MaterialsManager(&cmm),
                 b"x",
-                &EncryptionContext::new()
+                &esdk::EncryptOptions::new()
             )),
             Err(Error::PolicyRefused { .. })
         ));
+    }
+
+    /// Asks its inner materials manager for a non-committing suite whatever the policy.
+    #[derive(Debug)]
+    struct ForceSuite(esdk::DefaultMaterialsManager);
+
+    impl esdk::MaterialsManager for ForceSuite {
+        fn encryption_materials<'a>(
+            &'a self,
+            mut request: esdk::EncryptionRequest,
+        ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::EncryptionMaterials>> {
+            request.suite = Some(&suite::AES_256_GCM_IV12_TAG16_HKDF_SHA256);
+            request.commitment_policy = esdk::CommitmentPolicy::ForbidEncryptAllowDecrypt;
+            self.0.encryption_materials(request)
+        }
+
+        fn decryption_materials<'a>(
+            &'a self,
+            request: esdk::DecryptionRequest,
+        ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::DecryptionMaterials>> {
+            self.0.decryption_materials(request)
+        }
     }
 }
 
@@ -585,7 +714,13 @@ fn required_encryption_context_is_enforced_by_header_authentication() {
     for &suite in suite::ALL {
         let client = client(suite, 64);
         let pt = plaintext(65);
-        let message = encrypt_with_cmm(&client, &cmm, &pt, &full).unwrap();
+        let message = encrypt_with(
+            &client,
+            esdk::KeySource::MaterialsManager(&cmm),
+            &pt,
+            &esdk::EncryptOptions::from(full.clone()),
+        )
+        .unwrap();
         assert!(!esdk::parse_header(&message)
             .unwrap()
             .unauthenticated()
@@ -596,11 +731,22 @@ fn required_encryption_context_is_enforced_by_header_authentication() {
             Err(Error::HeaderAuthentication)
         ));
         assert!(matches!(
-            decrypt_with_cmm(&client, &cmm, &message, Some(&ctx(&[("tenant", "evil")]))),
+            decrypt_with(
+                &client,
+                esdk::KeySource::MaterialsManager(&cmm),
+                &message,
+                &esdk::DecryptOptions::new()
+                    .reproduced_context((ctx(&[("tenant", "evil")])).clone())
+            ),
             Err(Error::HeaderAuthentication)
         ));
-        let got =
-            decrypt_with_cmm(&client, &cmm, &message, Some(&ctx(&[("tenant", "acme")]))).unwrap();
+        let got = decrypt_with(
+            &client,
+            esdk::KeySource::MaterialsManager(&cmm),
+            &message,
+            &esdk::DecryptOptions::new().reproduced_context((ctx(&[("tenant", "acme")])).clone()),
+        )
+        .unwrap();
         assert_eq!(got.plaintext, pt);
         assert_eq!(
             got.encryption_context.get("tenant").map(String::as_str),

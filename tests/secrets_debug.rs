@@ -423,7 +423,7 @@ fn streaming_encryptor_and_decryptor() {
         let mut encryptor = esdk::blocking::block_on(Encryptor::new(
             &client,
             &keyring,
-            &EncryptionContext::new(),
+            &esdk::EncryptOptions::new(),
             &mut message,
         ))
         .unwrap();
@@ -435,7 +435,8 @@ fn streaming_encryptor_and_decryptor() {
         let mut decryptor = Decryptor::new(&client);
         let mut out = Vec::new();
         let used = decryptor.push(&message, &mut out).unwrap();
-        esdk::blocking::block_on(decryptor.authenticate(&keyring)).unwrap();
+        esdk::blocking::block_on(decryptor.authenticate(&keyring, &esdk::DecryptOptions::new()))
+            .unwrap();
         assert_hides("Decryptor", &decryptor, &[key]);
         decryptor
             .push(&message[used..], &mut out)
@@ -465,7 +466,7 @@ fn streaming_buffers_do_not_show_plaintext() {
         let mut encryptor = esdk::blocking::block_on(Encryptor::new(
             &client,
             &keyring,
-            &EncryptionContext::new(),
+            &esdk::EncryptOptions::new(),
             &mut message,
         ))
         .unwrap();
@@ -474,7 +475,7 @@ fn streaming_buffers_do_not_show_plaintext() {
         encryptor.finish(&mut message).unwrap();
 
         let mut writer =
-            EncryptingWriter::new(&client, &keyring, &EncryptionContext::new(), Vec::new())
+            EncryptingWriter::new(&client, &keyring, &esdk::EncryptOptions::new(), Vec::new())
                 .unwrap();
         writer.write_all(&pt).unwrap();
         assert_hides("EncryptingWriter", &writer, &[&pt, &KEY_AB]);
@@ -484,7 +485,8 @@ fn streaming_buffers_do_not_show_plaintext() {
         let mut decryptor = Decryptor::new(&client);
         let mut out = Vec::new();
         let used = decryptor.push(&message, &mut out).unwrap();
-        esdk::blocking::block_on(decryptor.authenticate(&keyring)).unwrap();
+        esdk::blocking::block_on(decryptor.authenticate(&keyring, &esdk::DecryptOptions::new()))
+            .unwrap();
         decryptor
             .push(&message[used..message.len() - 1], &mut out)
             .unwrap();
@@ -499,7 +501,13 @@ fn decrypting_reader_does_not_show_plaintext() {
     let pt = secret_plaintext();
     let message =
         esdk::blocking::encrypt(&client, &keyring, &pt, &EncryptionContext::new()).unwrap();
-    let mut reader = DecryptingReader::new(&client, &keyring, message.as_slice()).unwrap();
+    let mut reader = DecryptingReader::new(
+        &client,
+        &keyring,
+        &esdk::DecryptOptions::new(),
+        message.as_slice(),
+    )
+    .unwrap();
     let mut first = [0u8; 10];
     reader.read_exact(&mut first).unwrap();
     assert_hides("DecryptingReader", &reader, &[&pt, &KEY_AB]);

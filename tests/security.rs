@@ -36,9 +36,9 @@ fn stream_client(frame_length: u32) -> Client {
     Client::builder()
         .suite(&suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
         .frame_length(frame_length)
-        .unwrap()
         .threads(1)
         .build()
+        .unwrap()
 }
 
 /// After a reader's first error, every later read fails with the same kind, and no plaintext
@@ -70,7 +70,8 @@ fn reader_errors_are_sticky_after_truncation() {
     )
     .unwrap();
     let cut = &message[..message.len() - 5];
-    let mut r = DecryptingReader::new(&client, &keyring, cut).unwrap();
+    let mut r =
+        DecryptingReader::new(&client, &keyring, &esdk::DecryptOptions::new(), cut).unwrap();
     let err = r.read_to_end(&mut Vec::new()).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     assert_sticky(&mut r, io::ErrorKind::UnexpectedEof);
@@ -96,6 +97,7 @@ fn reader_hands_out_nothing_after_a_failed_read() {
         let mut r = DecryptingReader::new(
             &client,
             &keyring,
+            &esdk::DecryptOptions::new(),
             Trickle {
                 data: &message,
                 step,
@@ -149,7 +151,8 @@ fn writer_errors_are_sticky() {
         fail_at: 2,
         data: Vec::new(),
     };
-    let mut w = EncryptingWriter::new(&client, &keyring, &EncryptionContext::new(), inner).unwrap();
+    let mut w =
+        EncryptingWriter::new(&client, &keyring, &esdk::EncryptOptions::new(), inner).unwrap();
     // The header was the first write; the first frames are the second: it fails.
     let err = w.write(&[1u8; 100]).unwrap_err();
     assert_eq!(err.to_string(), "disk full");
@@ -184,7 +187,13 @@ fn reserved_context_prefix_is_refused_on_every_path() {
             key,
         );
         refused(
-            esdk::blocking::encrypt_with_cmm(&client, &cmm, b"pt", &context).map(drop),
+            esdk::blocking::encrypt_with(
+                &client,
+                esdk::KeySource::MaterialsManager(&cmm),
+                b"pt",
+                &esdk::EncryptOptions::from(context.clone()),
+            )
+            .map(drop),
             "one-shot with a CMM",
             key,
         );
@@ -192,7 +201,7 @@ fn reserved_context_prefix_is_refused_on_every_path() {
             block_on(Encryptor::new(
                 &client,
                 keyring.as_ref(),
-                &context,
+                &esdk::EncryptOptions::from(context.clone()),
                 &mut Vec::new(),
             ))
             .map(drop),
@@ -200,11 +209,10 @@ fn reserved_context_prefix_is_refused_on_every_path() {
             key,
         );
         refused(
-            block_on(Encryptor::with_cmm(
+            block_on(Encryptor::new(
                 &client,
-                &cmm,
-                None,
-                &context,
+                esdk::KeySource::MaterialsManager(&cmm),
+                &esdk::EncryptOptions::from(context.clone()),
                 &mut Vec::new(),
             ))
             .map(drop),
@@ -212,22 +220,34 @@ fn reserved_context_prefix_is_refused_on_every_path() {
             key,
         );
         refused(
-            EncryptingWriter::new(&client, keyring.as_ref(), &context, Vec::new()).map(drop),
+            EncryptingWriter::new(
+                &client,
+                keyring.as_ref(),
+                &esdk::EncryptOptions::from(context.clone()),
+                Vec::new(),
+            )
+            .map(drop),
             "EncryptingWriter",
             key,
         );
         refused(
-            EncryptingWriter::with_cmm(&client, &cmm, &context, Vec::new()).map(drop),
+            EncryptingWriter::new(
+                &client,
+                esdk::KeySource::MaterialsManager(&cmm),
+                &esdk::EncryptOptions::from(context.clone()),
+                Vec::new(),
+            )
+            .map(drop),
             "EncryptingWriter with a CMM",
             key,
         );
         #[cfg(feature = "hazmat")]
         refused(
-            block_on(esdk::hazmat::encrypt_non_framed(
+            block_on(esdk::hazmat::encrypt_non_framed_legacy(
                 &client,
                 keyring.as_ref(),
                 b"pt",
-                &context,
+                &esdk::EncryptOptions::from(context.clone()),
             ))
             .map(drop),
             "non-framed",
@@ -269,7 +289,13 @@ fn streams_refuse_frames_above_the_limit_one_shot_accepts_them() {
         decrypt(&client, &keyring, &message).unwrap().plaintext,
         plaintext(1000)
     );
-    let err = DecryptingReader::new(&client, &keyring, message.as_slice()).unwrap_err();
+    let err = DecryptingReader::new(
+        &client,
+        &keyring,
+        &esdk::DecryptOptions::new(),
+        message.as_slice(),
+    )
+    .unwrap_err();
     assert!(
         matches!(&err, Error::LimitExceeded(m) if m.contains("max_stream_frame_length")),
         "{err:?}"
@@ -280,8 +306,17 @@ fn streams_refuse_frames_above_the_limit_one_shot_accepts_them() {
     assert!(matches!(err, Error::LimitExceeded(_)), "{err:?}");
     assert!(!d.needs_authentication());
     // Raised, it streams.
-    let raised = Client::builder().max_stream_frame_length(big).build();
-    let mut r = DecryptingReader::new(&raised, &keyring, message.as_slice()).unwrap();
+    let raised = Client::builder()
+        .max_stream_frame_length(big)
+        .build()
+        .unwrap();
+    let mut r = DecryptingReader::new(
+        &raised,
+        &keyring,
+        &esdk::DecryptOptions::new(),
+        message.as_slice(),
+    )
+    .unwrap();
     let mut out = Vec::new();
     r.read_to_end(&mut out).unwrap();
     assert_eq!(out, plaintext(1000));
@@ -292,13 +327,16 @@ fn streams_refuse_frames_above_the_limit_one_shot_accepts_them() {
 #[test]
 fn streams_refuse_non_framed_bodies_above_the_limit() {
     let keyring = aes_keyring();
-    let client = Client::builder().max_stream_non_framed_length(1000).build();
+    let client = Client::builder()
+        .max_stream_non_framed_length(1000)
+        .build()
+        .unwrap();
     for (len, ok) in [(1000, true), (1001, false)] {
-        let message = block_on(esdk::hazmat::encrypt_non_framed(
+        let message = block_on(esdk::hazmat::encrypt_non_framed_legacy(
             &client,
             &keyring,
             &plaintext(len),
-            &EncryptionContext::new(),
+            &esdk::EncryptOptions::new(),
         ))
         .unwrap();
         assert_eq!(
@@ -306,12 +344,17 @@ fn streams_refuse_non_framed_bodies_above_the_limit() {
             plaintext(len)
         );
         // The limit is known from the body's length field, before the body is buffered.
-        let read =
-            DecryptingReader::new(&client, &keyring, message.as_slice()).and_then(|mut r| {
-                let mut out = Vec::new();
-                r.read_to_end(&mut out)?;
-                Ok(out)
-            });
+        let read = DecryptingReader::new(
+            &client,
+            &keyring,
+            &esdk::DecryptOptions::new(),
+            message.as_slice(),
+        )
+        .and_then(|mut r| {
+            let mut out = Vec::new();
+            r.read_to_end(&mut out)?;
+            Ok(out)
+        });
         match read {
             Ok(out) if ok => assert_eq!(out, plaintext(len)),
             Err(Error::LimitExceeded(m)) if !ok => {

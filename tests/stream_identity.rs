@@ -61,9 +61,10 @@ fn fixed_client(s: &'static AlgorithmSuite, frame: u32, threads: usize) -> Clien
         .commitment_policy(policy_for(s))
         .suite(s)
         .frame_length(frame)
-        .unwrap()
         .threads(threads);
-    esdk::hazmat::fixed_message_id(builder, vec![0xa5; s.message_id_len()]).build()
+    esdk::hazmat::dangerous_fixed_message_id(builder, vec![0xa5; s.message_id_len()])
+        .build()
+        .unwrap()
 }
 
 /// Feed sizes: the fixed ones, then a seeded pseudo-random sequence (1 ..= 3 frames).
@@ -146,7 +147,13 @@ fn check(s: &'static AlgorithmSuite, frame: usize, len: usize, threads: usize, s
     let cmm = replay(s);
     let client = fixed_client(s, frame as u32, threads);
     let data = plaintext(len);
-    let one_shot = esdk::blocking::encrypt_with_cmm(&client, &cmm, &data, &context()).unwrap();
+    let one_shot = esdk::blocking::encrypt_with(
+        &client,
+        esdk::KeySource::MaterialsManager(&cmm),
+        &data,
+        &esdk::EncryptOptions::from(context()),
+    )
+    .unwrap();
     for (name, sizes) in chunkings(frame, len, smallest) {
         let feeds = pieces(&data, &sizes);
         let what = format!(
@@ -155,11 +162,10 @@ fn check(s: &'static AlgorithmSuite, frame: usize, len: usize, threads: usize, s
         );
 
         let mut message = Vec::new();
-        let mut encryptor = block_on(Encryptor::with_cmm(
+        let mut encryptor = block_on(Encryptor::new(
             &client,
-            &cmm,
-            None,
-            &context(),
+            esdk::KeySource::MaterialsManager(&cmm),
+            &esdk::EncryptOptions::from(context()),
             &mut message,
         ))
         .unwrap();
@@ -176,7 +182,13 @@ fn check(s: &'static AlgorithmSuite, frame: usize, len: usize, threads: usize, s
             &data,
         );
 
-        let mut writer = EncryptingWriter::with_cmm(&client, &cmm, &context(), Vec::new()).unwrap();
+        let mut writer = EncryptingWriter::new(
+            &client,
+            esdk::KeySource::MaterialsManager(&cmm),
+            &esdk::EncryptOptions::from(context()),
+            Vec::new(),
+        )
+        .unwrap();
         for piece in &feeds {
             writer.write_all(piece).unwrap();
         }
@@ -194,10 +206,10 @@ fn check(s: &'static AlgorithmSuite, frame: usize, len: usize, threads: usize, s
         {
             use tokio::io::AsyncWriteExt;
             let message = block_on(async {
-                let mut writer = esdk::stream::tokio::AsyncEncryptingWriter::with_cmm(
+                let mut writer = esdk::stream::tokio::AsyncEncryptingWriter::new(
                     &client,
-                    &cmm,
-                    &context(),
+                    esdk::KeySource::MaterialsManager(&cmm),
+                    &esdk::EncryptOptions::from(context()),
                     Vec::new(),
                 )
                 .await
@@ -245,7 +257,9 @@ fn streaming_encrypt_matches_one_shot_on_the_parallel_path() {
 fn fixed_message_id_of_the_wrong_length_is_refused() {
     let s = suite(0x0478);
     let builder = Client::builder().suite(s);
-    let client = esdk::hazmat::fixed_message_id(builder, vec![1; 16]).build();
+    let client = esdk::hazmat::dangerous_fixed_message_id(builder, vec![1; 16])
+        .build()
+        .unwrap();
     let err = esdk::blocking::encrypt(&client, &aes_keyring(), b"x", &context()).unwrap_err();
     assert!(matches!(err, esdk::Error::ApiMisuse(_)), "{err:?}");
 }

@@ -359,7 +359,8 @@ fn non_committing_message_refused_under_require_decrypt() {
     let f = fixture(0x0178);
     let strict = Client::builder()
         .commitment_policy(CommitmentPolicy::RequireEncryptRequireDecrypt)
-        .build();
+        .build()
+        .unwrap();
     match decrypt(&strict, &f.keyring, &f.message) {
         Err(Error::PolicyRefused {
             policy,
@@ -376,7 +377,8 @@ fn non_committing_message_refused_under_require_decrypt() {
     // The migration policy accepts it.
     let migrating = Client::builder()
         .commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt)
-        .build();
+        .build()
+        .unwrap();
     assert_eq!(
         decrypt(&migrating, &f.keyring, &f.message)
             .unwrap()
@@ -385,19 +387,56 @@ fn non_committing_message_refused_under_require_decrypt() {
     );
 }
 
+/// Asks its inner materials manager for one suite, whatever the caller's policy allows.
+#[derive(Debug)]
+struct PickSuite(&'static esdk::AlgorithmSuite, esdk::DefaultMaterialsManager);
+
+impl esdk::MaterialsManager for PickSuite {
+    fn encryption_materials<'a>(
+        &'a self,
+        mut request: esdk::EncryptionRequest,
+    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::EncryptionMaterials>> {
+        request.suite = Some(self.0);
+        request.commitment_policy = CommitmentPolicy::RequireEncryptAllowDecrypt;
+        if !self.0.is_committing() {
+            request.commitment_policy = CommitmentPolicy::ForbidEncryptAllowDecrypt;
+        }
+        self.1.encryption_materials(request)
+    }
+
+    fn decryption_materials<'a>(
+        &'a self,
+        request: esdk::DecryptionRequest,
+    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::DecryptionMaterials>> {
+        self.1.decryption_materials(request)
+    }
+}
+
 #[test]
 fn encrypt_policy_refuses_the_wrong_kind_of_suite() {
-    let keyring = aes_keyring();
     for &s in suite::ALL {
         for policy in [
             CommitmentPolicy::ForbidEncryptAllowDecrypt,
             CommitmentPolicy::RequireEncryptAllowDecrypt,
             CommitmentPolicy::RequireEncryptRequireDecrypt,
         ] {
-            let client = Client::builder().commitment_policy(policy).suite(s).build();
             let allowed =
                 (policy == CommitmentPolicy::ForbidEncryptAllowDecrypt) != s.is_committing();
-            let result = encrypt(&client, &keyring, b"x", &EncryptionContext::new());
+            // The client refuses the combination when it is built; encrypt through a
+            // materials manager that picks the suite itself still meets the policy check.
+            let built = Client::builder().commitment_policy(policy).suite(s).build();
+            assert_eq!(built.is_ok(), allowed, "{policy:?} 0x{:04x}", s.id);
+            let client = Client::builder().commitment_policy(policy).build().unwrap();
+            let cmm = PickSuite(
+                s,
+                esdk::DefaultMaterialsManager::new(std::sync::Arc::new(aes_keyring())),
+            );
+            let result = esdk::blocking::encrypt_with(
+                &client,
+                esdk::KeySource::MaterialsManager(&cmm),
+                b"x",
+                &esdk::EncryptOptions::new(),
+            );
             if allowed {
                 assert!(result.is_ok(), "{policy:?} 0x{:04x}", s.id);
             } else {
@@ -419,6 +458,7 @@ fn unsigned_only_refuses_signed_messages() {
             .commitment_policy(policy)
             .unsigned_only(true)
             .build()
+            .unwrap()
     };
     for id in SUITES {
         let f = fixture(id);
@@ -446,7 +486,7 @@ fn unsigned_only_refuses_signed_messages() {
         .push(&f.message[..f.header_len], &mut out)
         .unwrap();
     assert!(matches!(
-        esdk::blocking::block_on(decryptor.authenticate(&f.keyring)),
+        esdk::blocking::block_on(decryptor.authenticate(&f.keyring, &esdk::DecryptOptions::new())),
         Err(Error::SignedSuiteRefused(0x0578))
     ));
 }
@@ -467,7 +507,10 @@ fn max_encrypted_data_keys() {
         2
     );
 
-    let limited = Client::builder().max_encrypted_data_keys(1).build();
+    let limited = Client::builder()
+        .max_encrypted_data_keys(1)
+        .build()
+        .unwrap();
     assert!(matches!(
         decrypt(&limited, &multi, &message),
         Err(Error::TooManyEncryptedDataKeys { limit: 1, .. })
@@ -484,7 +527,10 @@ fn max_encrypted_data_keys() {
             .plaintext,
         b"one"
     );
-    let two = Client::builder().max_encrypted_data_keys(2).build();
+    let two = Client::builder()
+        .max_encrypted_data_keys(2)
+        .build()
+        .unwrap();
     assert_eq!(
         decrypt(&two, &multi, &message).unwrap().plaintext,
         b"two keys"

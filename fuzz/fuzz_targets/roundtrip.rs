@@ -26,9 +26,8 @@ fuzz_target!(|input: Input| {
         .commitment_policy(policy)
         .suite(suite)
         .frame_length(frame_length)
-        .unwrap()
         .threads(1)
-        .build();
+        .build().unwrap();
     let context: EncryptionContext = input
         .context
         .into_iter()
@@ -38,7 +37,7 @@ fuzz_target!(|input: Input| {
     let keyring = esdk_fuzz::keyring();
     let message =
         esdk::blocking::encrypt(&client, &keyring, &input.plaintext, &context).expect("encrypt");
-    let decrypted = esdk::blocking::decrypt_with_context(&client, &keyring, &message, &context)
+    let decrypted = esdk::blocking::decrypt_with(&client, &keyring, &message, &esdk::DecryptOptions::new().reproduced_context(context.clone()))
         .expect("decrypt");
     assert_eq!(decrypted.plaintext, input.plaintext);
     assert_eq!(decrypted.header.suite().id, suite.id);

@@ -27,7 +27,7 @@ pub fn decrypt_client() -> Client {
     Client::builder()
         .commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt)
         .threads(1)
-        .build()
+        .build().unwrap()
 }
 
 /// One-shot decrypt: the plaintext, or `None` on any error.
@@ -60,7 +60,7 @@ pub fn decrypt_streaming(
         loop {
             let used = d.push(piece, &mut out).ok()?;
             if d.needs_authentication() {
-                block_on(d.authenticate(keyring)).ok()?;
+                block_on(d.authenticate(keyring, &esdk::DecryptOptions::new())).ok()?;
                 piece = &piece[used..];
                 continue;
             }

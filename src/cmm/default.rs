@@ -22,8 +22,8 @@ use crate::materials::{
 /// let keyring = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
 /// let cmm = esdk::DefaultMaterialsManager::new(keyring);
 /// let client = esdk::Client::default();
-/// let message = esdk::blocking::encrypt_with_cmm(&client, &cmm, b"hi", &Default::default())?;
-/// assert_eq!(esdk::blocking::decrypt_with_cmm(&client, &cmm, &message, None)?.plaintext, b"hi");
+/// let message = esdk::blocking::encrypt_with(&client, esdk::KeySource::MaterialsManager(&cmm), b"hi", &esdk::EncryptOptions::new())?;
+/// assert_eq!(esdk::blocking::decrypt_with(&client, esdk::KeySource::MaterialsManager(&cmm), &message, &esdk::DecryptOptions::new())?.plaintext, b"hi");
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]

@@ -23,10 +23,10 @@ use crate::materials::{
 /// );
 /// let client = esdk::Client::default();
 /// let context = esdk::EncryptionContext::from([("tenant".to_owned(), "acme".to_owned())]);
-/// let message = esdk::blocking::encrypt_with_cmm(&client, &cmm, b"hi", &context)?;
+/// let message = esdk::blocking::encrypt_with(&client, esdk::KeySource::MaterialsManager(&cmm), b"hi", &esdk::EncryptOptions::from(context.clone()))?;
 /// assert!(!esdk::parse_header(&message)?.unauthenticated().encryption_context().contains_key("tenant"));
-/// assert!(esdk::blocking::decrypt_with_cmm(&client, &cmm, &message, None).is_err());
-/// assert_eq!(esdk::blocking::decrypt_with_cmm(&client, &cmm, &message, Some(&context))?.plaintext, b"hi");
+/// assert!(esdk::blocking::decrypt_with(&client, esdk::KeySource::MaterialsManager(&cmm), &message, &esdk::DecryptOptions::new()).is_err());
+/// assert_eq!(esdk::blocking::decrypt_with(&client, esdk::KeySource::MaterialsManager(&cmm), &message, &esdk::DecryptOptions::new().reproduced_context(context.clone()))?.plaintext, b"hi");
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]

@@ -4,13 +4,14 @@ use zeroize::Zeroizing;
 
 use super::parallel;
 use super::sink::Sink;
-use crate::client::{Client, PreparedDecrypt, Source};
+use crate::client::{Client, PreparedDecrypt};
 use crate::crypto::signature::MessageHasher;
 use crate::error::FormatError;
 use crate::format::body::{self, RawFrame, FINAL_FRAME_STRING, FRAME_STRING, SINGLE_BLOCK_STRING};
 use crate::format::codec::Reader;
 use crate::format::header::{ContentType, Header, HeaderScanner, UnauthenticatedHeader};
-use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
+use crate::options::{DecryptOptions, KeySource};
+use crate::{EncryptionContext, Error};
 
 /// Where the decryptor is in the message.
 #[derive(Debug)]
@@ -99,7 +100,7 @@ pub enum Verification {
 ///     if let Some(header) = decryptor.unauthenticated_header() {
 ///         // Not authenticated yet: fit only to choose a keyring, never to trust.
 ///         assert_eq!(header.unauthenticated().encrypted_data_keys()[0].provider_id, "ns");
-///         esdk::blocking::block_on(decryptor.authenticate(&keyring))?;
+///         esdk::blocking::block_on(decryptor.authenticate(&keyring, &Default::default()))?;
 ///         decryptor.push(&chunk[used..], &mut plaintext)?;
 ///     }
 /// }
@@ -223,14 +224,14 @@ impl Decryptor {
     /// # fn main() -> Result<(), esdk::Error> {
     /// use esdk::stream::{Decryptor, Verification};
     /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
-    /// let client = esdk::Client::builder().frame_length(100)?.build(); // signed suite 0x0578
+    /// let client = esdk::Client::builder().frame_length(100).build()?; // signed suite 0x0578
     /// let message = esdk::blocking::encrypt(&client, &keyring, &[7u8; 1000], &Default::default())?;
     ///
     /// let mut decryptor = Decryptor::new(&client);
     /// let mut plaintext = Vec::new();
     /// let used = decryptor.push(&message, &mut plaintext)?;
     /// assert_eq!(decryptor.verification(), Verification::Nothing);
-    /// esdk::blocking::block_on(decryptor.authenticate(&keyring))?;
+    /// esdk::blocking::block_on(decryptor.authenticate(&keyring, &Default::default()))?;
     /// let rest = &message[used..];
     /// decryptor.push(&rest[..rest.len() - 10], &mut plaintext)?;
     /// assert_eq!(decryptor.verification(), Verification::SignaturePending);
@@ -382,45 +383,25 @@ impl Decryptor {
         Ok(header_len.saturating_sub(before))
     }
 
-    /// Gets decryption materials from `keyring` (through the default materials manager),
-    /// verifies the key commitment and the header authentication tag.
+    /// Gets decryption materials from `source`, verifies the key commitment and the header
+    /// authentication tag, and with [`DecryptOptions::reproduced_context`] checks the
+    /// encryption context.
     ///
     /// # Errors
     /// [`Error::ApiMisuse`] when the header is not complete yet; otherwise as
-    /// [`Client::decrypt`].
-    pub async fn authenticate(&mut self, keyring: &dyn Keyring) -> crate::Result<()> {
-        self.authenticate_from(Source::Keyring(keyring), None).await
-    }
-
-    /// As [`authenticate`](Self::authenticate), with a materials manager and the encryption
-    /// context the caller expects.
-    ///
-    /// # Errors
-    /// As [`Client::decrypt_with_cmm`].
-    pub async fn authenticate_with_cmm(
+    /// [`Client::decrypt_with`].
+    pub async fn authenticate(
         &mut self,
-        cmm: &dyn MaterialsManager,
-        reproduced: Option<&EncryptionContext>,
+        source: impl Into<KeySource<'_>>,
+        options: &DecryptOptions,
     ) -> crate::Result<()> {
-        self.authenticate_from(Source::Cmm(cmm), reproduced).await
-    }
-
-    /// As [`authenticate`](Self::authenticate), requiring the encryption context to hold `expected`.
-    ///
-    /// # Errors
-    /// As [`Client::decrypt_with_context`].
-    pub async fn authenticate_with_context(
-        &mut self,
-        keyring: &dyn Keyring,
-        expected: &EncryptionContext,
-    ) -> crate::Result<()> {
-        self.authenticate_from(Source::Keyring(keyring), Some(expected))
+        self.authenticate_from(source.into(), options.reproduced_context.as_ref())
             .await
     }
 
     pub(crate) async fn authenticate_from(
         &mut self,
-        source: Source<'_>,
+        source: KeySource<'_>,
         reproduced: Option<&EncryptionContext>,
     ) -> crate::Result<()> {
         let header = match std::mem::replace(&mut self.state, State::Header) {
@@ -747,9 +728,9 @@ mod tests {
         let client = Client::builder()
             .suite(suite)
             .frame_length(1)
-            .unwrap()
             .threads(2)
-            .build();
+            .build()
+            .unwrap();
         let message =
             block_on(client.encrypt(&keyring, &vec![7u8; frames], &Default::default())).unwrap();
         (client, keyring, message)
@@ -770,7 +751,7 @@ mod tests {
             // One-shot: the whole input at once.
             let mut d = Decryptor::for_whole_message(&client);
             let used = d.push(&hostile, &mut Vec::new()).unwrap();
-            block_on(d.authenticate(&keyring)).unwrap();
+            block_on(d.authenticate(&keyring, &DecryptOptions::new())).unwrap();
             let mut out = Vec::new();
             let err = d.push(&hostile[used..], &mut out).unwrap_err();
             assert!(
@@ -784,7 +765,7 @@ mod tests {
             // Streaming in 64 KiB pieces: the first piece holding a trailing byte fails.
             let mut d = Decryptor::new(&client);
             let used = d.push(&hostile, &mut Vec::new()).unwrap();
-            block_on(d.authenticate(&keyring)).unwrap();
+            block_on(d.authenticate(&keyring, &DecryptOptions::new())).unwrap();
             let mut out = Vec::new();
             let mut at = used;
             let failed_at = loop {
@@ -820,7 +801,7 @@ mod tests {
             "a header handed out before authentication"
         );
         assert!(d.unauthenticated_header().is_some());
-        block_on(d.authenticate(&keyring)).unwrap();
+        block_on(d.authenticate(&keyring, &DecryptOptions::new())).unwrap();
         assert!(d.header().is_some() && d.unauthenticated_header().is_none());
         let mut out = b"before".to_vec();
         let err = d.push(&tampered[used..], &mut out).unwrap_err();
@@ -846,14 +827,14 @@ mod tests {
         let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
         let client = Client::builder()
             .frame_length(4)
-            .unwrap()
             .threads(1)
-            .build();
+            .build()
+            .unwrap();
         let mut message = Vec::new();
         let mut e = block_on(super::super::Encryptor::new(
             &client,
             &keyring,
-            &Default::default(),
+            &crate::EncryptOptions::new(),
             &mut message,
         ))
         .unwrap();
@@ -862,7 +843,7 @@ mod tests {
         e.finish(&mut message).unwrap();
         let mut d = Decryptor::new(&client);
         let used = d.push(&message, &mut Vec::new()).unwrap();
-        block_on(d.authenticate(&keyring)).unwrap();
+        block_on(d.authenticate(&keyring, &DecryptOptions::new())).unwrap();
         d.start_at_sequence(0xFFFF_FFFD);
         let mut out = Vec::new();
         d.push(&message[used..], &mut out).unwrap();

@@ -4,11 +4,12 @@ use zeroize::Zeroizing;
 
 use super::parallel;
 use super::sink::{extend_wiping, Presized, Sink};
-use crate::client::{Client, PreparedEncrypt, Source};
+use crate::client::{Client, PreparedEncrypt};
 use crate::crypto::signature::MessageHasher;
 use crate::format::body;
 use crate::format::header::{ContentType, Header};
-use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
+use crate::options::{EncryptOptions, KeySource};
+use crate::{EncryptionContext, Error};
 
 /// Encrypts a plaintext given in pieces of any size into a framed message, with no I/O of its
 /// own. Memory held: one frame of plaintext; with [`crate::ClientBuilder::threads`] above 1,
@@ -23,7 +24,8 @@ use crate::{EncryptionContext, Error, Keyring, MaterialsManager};
 /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
 /// let client = esdk::Client::default();
 /// let mut message = Vec::new();
-/// let mut encryptor = esdk::blocking::block_on(esdk::stream::Encryptor::new(&client, &keyring, &Default::default(), &mut message))?;
+/// let options = esdk::EncryptOptions::new();
+/// let mut encryptor = esdk::blocking::block_on(esdk::stream::Encryptor::new(&client, &keyring, &esdk::EncryptOptions::from(options.clone()), &mut message))?;
 /// for chunk in [&b"hello "[..], b"world"] {
 ///     encryptor.push(chunk, &mut message)?;
 /// }
@@ -57,44 +59,23 @@ pub struct Encryptor {
 const TOO_MANY_FRAMES: Error = Error::LimitExceeded("plaintext needs more than 2^32 - 1 frames");
 
 impl Encryptor {
-    /// Gets materials from `keyring` (through the default materials manager) and writes the
-    /// header to `out`.
+    /// Gets materials from `source` and writes the header to `out`. With
+    /// [`EncryptOptions::plaintext_length`], the length is passed to the materials manager and
+    /// enforced: a push past it fails.
     ///
     /// # Errors
-    /// As [`Client::encrypt`].
+    /// As [`Client::encrypt_with`].
     pub async fn new(
         client: &Client,
-        keyring: &dyn Keyring,
-        encryption_context: &EncryptionContext,
+        source: impl Into<KeySource<'_>>,
+        options: &EncryptOptions,
         out: &mut Vec<u8>,
     ) -> crate::Result<Self> {
         Self::from_source(
             client,
-            Source::Keyring(keyring),
-            None,
-            encryption_context,
-            out,
-        )
-        .await
-    }
-
-    /// As [`new`](Self::new), with a materials manager and an optional bound on the plaintext
-    /// length (passed to the CMM).
-    ///
-    /// # Errors
-    /// As [`Client::encrypt_with_cmm`].
-    pub async fn with_cmm(
-        client: &Client,
-        cmm: &dyn MaterialsManager,
-        max_plaintext_length: Option<u64>,
-        encryption_context: &EncryptionContext,
-        out: &mut Vec<u8>,
-    ) -> crate::Result<Self> {
-        Self::from_source(
-            client,
-            Source::Cmm(cmm),
-            max_plaintext_length,
-            encryption_context,
+            source.into(),
+            options.plaintext_length,
+            &options.encryption_context,
             out,
         )
         .await
@@ -102,7 +83,7 @@ impl Encryptor {
 
     pub(crate) async fn from_source<S: Sink + ?Sized>(
         client: &Client,
-        source: Source<'_>,
+        source: KeySource<'_>,
         max_plaintext_length: Option<u64>,
         encryption_context: &EncryptionContext,
         out: &mut S,
@@ -175,9 +156,14 @@ impl Encryptor {
         Ok(())
     }
 
-    /// Encrypts a whole plaintext (one-shot encrypt) into a buffer allocated once at the
+    /// Encrypts a whole plaintext (one-shot encrypt) into `out`, made room for once at the
     /// message's size, the header first.
-    pub(crate) fn seal_all(mut self, header: &[u8], plaintext: &[u8]) -> crate::Result<Vec<u8>> {
+    pub(crate) fn seal_all(
+        mut self,
+        header: &[u8],
+        plaintext: &[u8],
+        out: &mut Presized,
+    ) -> crate::Result<()> {
         self.take(plaintext.len())?;
         // esdk makes the last full frame final: ceil(n / f) frames, at least one.
         let regular = plaintext.len().div_ceil(self.frame_len).max(1) - 1;
@@ -188,10 +174,9 @@ impl Encryptor {
             .saturating_mul(body::regular_frame_size(self.frame_len))
             .saturating_add(body::final_frame_size(final_len))
             .saturating_add(header.len() + footer);
-        let mut out = Presized::new(size);
+        out.make_room(size);
         out.extend_from_slice(header);
-        self.seal_end(plaintext, &mut out)?;
-        Ok(out.into_vec())
+        self.seal_end(plaintext, out)
     }
 
     /// Encrypts `input` and appends whole frames to `out`. The last full frame is held back
@@ -199,7 +184,7 @@ impl Encryptor {
     ///
     /// # Errors
     /// [`Error::LimitExceeded`] past 2^32 - 1 frames, or as soon as the plaintext exceeds the
-    /// `max_plaintext_length` declared to [`with_cmm`](Self::with_cmm). After any error the
+    /// length declared with [`EncryptOptions::plaintext_length`]. After any error the
     /// encryptor is failed: every later call returns an error and nothing more is sealed.
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<()> {
         self.push_to(input, out)
@@ -374,14 +359,14 @@ mod tests {
         let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
         let client = Client::builder()
             .frame_length(frame_length)
-            .unwrap()
             .threads(threads)
-            .build();
+            .build()
+            .unwrap();
         let mut out = Vec::new();
         let e = block_on(Encryptor::new(
             &client,
             &keyring,
-            &Default::default(),
+            &crate::EncryptOptions::new(),
             &mut out,
         ))
         .unwrap();
@@ -432,13 +417,14 @@ mod tests {
     fn plaintext_longer_than_the_declared_bound_fails_at_once() {
         let keyring = std::sync::Arc::new(RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap());
         let cmm = crate::DefaultMaterialsManager::new(keyring);
-        let client = Client::builder().frame_length(4).unwrap().build();
+        let client = Client::builder().frame_length(4).build().unwrap();
         let mut out = Vec::new();
-        let mut e = block_on(Encryptor::with_cmm(
+        let options = EncryptOptions::new().plaintext_length(10);
+        let source = KeySource::MaterialsManager(&cmm);
+        let mut e = block_on(Encryptor::new(
             &client,
-            &cmm,
-            Some(10),
-            &Default::default(),
+            source,
+            &crate::EncryptOptions::from(options.clone()),
             &mut out,
         ))
         .unwrap();
@@ -454,11 +440,12 @@ mod tests {
         assert!(matches!(e.finish(&mut out), Err(Error::StreamFailed(_))));
         // Exactly the bound is fine.
         let mut out = Vec::new();
-        let mut e = block_on(Encryptor::with_cmm(
+        let options = EncryptOptions::new().plaintext_length(10);
+        let source = KeySource::MaterialsManager(&cmm);
+        let mut e = block_on(Encryptor::new(
             &client,
-            &cmm,
-            Some(10),
-            &Default::default(),
+            source,
+            &crate::EncryptOptions::from(options.clone()),
             &mut out,
         ))
         .unwrap();

@@ -11,7 +11,8 @@ use super::sink::{Presized, Sink};
 use super::{Decryptor, Encryptor, Verification};
 use crate::blocking::block_on;
 use crate::error::FormatError;
-use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
+use crate::options::{DecryptOptions, EncryptOptions, KeySource};
+use crate::{Client, Error};
 
 /// The first error of a stream adapter, kept so that every later call fails too.
 #[derive(Debug, Default)]
@@ -78,7 +79,8 @@ pub(crate) fn to_io(e: Error) -> io::Error {
 /// use std::io::Write;
 /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
 /// let client = esdk::Client::default();
-/// let mut writer = esdk::stream::io::EncryptingWriter::new(&client, &keyring, &Default::default(), Vec::new())?;
+/// let options = esdk::EncryptOptions::new();
+/// let mut writer = esdk::stream::io::EncryptingWriter::new(&client, &keyring, &esdk::EncryptOptions::from(options.clone()), Vec::new())?;
 /// writer.write_all(b"streamed")?;
 /// let message = writer.finish()?;
 /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"streamed");
@@ -95,57 +97,36 @@ pub struct EncryptingWriter<W: Write> {
 }
 
 impl<W: Write> EncryptingWriter<W> {
-    /// Gets materials from `keyring` (blocking) and writes the header to `inner`.
-    ///
-    /// # Errors
-    /// As [`Client::encrypt`], and I/O errors of `inner`.
-    pub fn new(
-        client: &Client,
-        keyring: &dyn Keyring,
-        encryption_context: &EncryptionContext,
-        inner: W,
-    ) -> crate::Result<Self> {
-        let mut out = Vec::new();
-        let encryptor = block_on(Encryptor::new(
-            client,
-            keyring,
-            encryption_context,
-            &mut out,
-        ))?;
-        Self::start(encryptor, inner, out)
-    }
-
-    /// As [`new`](Self::new), with materials from `cmm` (blocking).
+    /// Gets materials from `source` (blocking) and writes the header to `inner`. With
+    /// [`EncryptOptions::plaintext_length`] the length goes to the materials manager and is
+    /// enforced.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use std::io::Write;
+    /// use esdk::{DefaultMaterialsManager, EncryptOptions, KeySource};
     /// let keyring = std::sync::Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
-    /// let cmm = esdk::DefaultMaterialsManager::new(keyring.clone());
+    /// let cmm = DefaultMaterialsManager::new(keyring.clone());
     /// let client = esdk::Client::default();
-    /// let mut writer = esdk::stream::io::EncryptingWriter::with_cmm(&client, &cmm, &Default::default(), Vec::new())?;
+    /// let options = EncryptOptions::new().plaintext_length(8);
+    /// let source = KeySource::MaterialsManager(&cmm);
+    /// let mut writer = esdk::stream::io::EncryptingWriter::new(&client, source, &esdk::EncryptOptions::from(options.clone()), Vec::new())?;
     /// writer.write_all(b"streamed")?;
     /// let message = writer.finish()?;
-    /// assert_eq!(esdk::blocking::decrypt(&client, keyring.as_ref(), &message)?.plaintext, b"streamed");
+    /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"streamed");
     /// # Ok(()) }
     /// ```
     ///
     /// # Errors
-    /// As [`Client::encrypt_with_cmm`], and I/O errors of `inner`.
-    pub fn with_cmm(
+    /// As [`Client::encrypt_with`], and I/O errors of `inner`.
+    pub fn new<'a>(
         client: &Client,
-        cmm: &dyn MaterialsManager,
-        encryption_context: &EncryptionContext,
+        source: impl Into<KeySource<'a>>,
+        options: &EncryptOptions,
         inner: W,
     ) -> crate::Result<Self> {
         let mut out = Vec::new();
-        let encryptor = block_on(Encryptor::with_cmm(
-            client,
-            cmm,
-            None,
-            encryption_context,
-            &mut out,
-        ))?;
+        let encryptor = block_on(Encryptor::new(client, source, options, &mut out))?;
         Self::start(encryptor, inner, out)
     }
 
@@ -221,7 +202,8 @@ impl<W: Write> Write for EncryptingWriter<W> {
 /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
 /// let client = esdk::Client::default();
 /// let message = esdk::blocking::encrypt(&client, &keyring, b"streamed", &Default::default())?;
-/// let mut reader = esdk::stream::io::DecryptingReader::new(&client, &keyring, message.as_slice())?;
+/// let options = esdk::DecryptOptions::new();
+/// let mut reader = esdk::stream::io::DecryptingReader::new(&client, &keyring, &options, message.as_slice())?;
 /// let mut plaintext = Vec::new();
 /// reader.read_to_end(&mut plaintext)?;
 /// assert_eq!(plaintext, b"streamed");
@@ -325,27 +307,19 @@ impl<R: Read> fmt::Debug for DecryptingReader<R> {
 }
 
 impl<R: Read> DecryptingReader<R> {
-    /// Reads and authenticates the header of the message in `inner` with `keyring` (blocking).
+    /// Reads the header of the message in `inner` and authenticates it with `source`
+    /// (blocking).
     ///
     /// # Errors
-    /// As [`Client::decrypt`], and I/O errors of `inner`.
-    pub fn new(client: &Client, keyring: &dyn Keyring, inner: R) -> crate::Result<Self> {
-        Self::open(client, inner, |d| block_on(d.authenticate(keyring)))
-    }
-
-    /// As [`new`](Self::new), requiring the encryption context to hold `expected`.
-    ///
-    /// # Errors
-    /// As [`Client::decrypt_with_context`].
-    pub fn with_context(
+    /// As [`Client::decrypt_with`], and I/O errors of `inner`.
+    pub fn new<'a>(
         client: &Client,
-        keyring: &dyn Keyring,
-        expected: &EncryptionContext,
+        source: impl Into<KeySource<'a>>,
+        options: &DecryptOptions,
         inner: R,
     ) -> crate::Result<Self> {
-        Self::open(client, inner, |d| {
-            block_on(d.authenticate_with_context(keyring, expected))
-        })
+        let source = source.into();
+        Self::open(client, inner, |d| block_on(d.authenticate(source, options)))
     }
 
     fn open(

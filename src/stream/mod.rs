@@ -37,8 +37,8 @@ mod tests {
                     .commitment_policy(policy)
                     .suite(s)
                     .frame_length(17)
-                    .unwrap()
                     .build()
+                    .unwrap()
             })
             .collect()
     }
@@ -56,7 +56,7 @@ mod tests {
             loop {
                 let used = d.push(piece, &mut out)?;
                 if d.needs_authentication() {
-                    block_on(d.authenticate(keyring))?;
+                    block_on(d.authenticate(keyring, &crate::DecryptOptions::new()))?;
                     piece = &piece[used..];
                     continue;
                 }
@@ -94,15 +94,25 @@ mod tests {
         for client in clients() {
             let plaintext: Vec<u8> = (0..200u32).map(|i| (i * 7) as u8).collect();
             for chunk in [1, 7, 16, 17, 18, 500] {
-                let mut w =
-                    EncryptingWriter::new(&client, &keyring, &EncryptionContext::new(), Vec::new())
-                        .unwrap();
+                let mut w = EncryptingWriter::new(
+                    &client,
+                    &keyring,
+                    &crate::EncryptOptions::new(),
+                    Vec::new(),
+                )
+                .unwrap();
                 for piece in plaintext.chunks(chunk) {
                     w.write_all(piece).unwrap();
                 }
                 let message = w.finish().unwrap();
                 // 200 bytes in 17-byte frames: 11 regular frames and a final frame of 13.
-                let mut r = DecryptingReader::new(&client, &keyring, message.as_slice()).unwrap();
+                let mut r = DecryptingReader::new(
+                    &client,
+                    &keyring,
+                    &crate::DecryptOptions::new(),
+                    message.as_slice(),
+                )
+                .unwrap();
                 let mut out = Vec::new();
                 r.read_to_end(&mut out).unwrap();
                 assert_eq!(out, plaintext);
@@ -115,14 +125,14 @@ mod tests {
     #[test]
     fn signed_final_frame_is_held_until_the_signature_verifies() {
         let keyring = RawAesKeyring::new("ns", "k", &[5u8; 32]).unwrap();
-        let client = Client::builder().frame_length(10).unwrap().build();
+        let client = Client::builder().frame_length(10).build().unwrap();
         let plaintext = [9u8; 25];
         let message =
             block_on(client.encrypt(&keyring, &plaintext, &EncryptionContext::new())).unwrap();
         let mut d = Decryptor::new(&client);
         let mut out = Vec::new();
         let used = d.push(&message, &mut out).unwrap();
-        block_on(d.authenticate(&keyring)).unwrap();
+        block_on(d.authenticate(&keyring, &crate::DecryptOptions::new())).unwrap();
         assert_eq!(d.verification(), Verification::SignaturePending);
         // Everything but the last footer byte: two regular frames released, the final one held.
         d.push(&message[used..message.len() - 1], &mut out).unwrap();
@@ -162,11 +172,17 @@ mod tests {
             let client = Client::builder()
                 .suite(suite)
                 .frame_length(10)
-                .unwrap()
-                .build();
+                .build()
+                .unwrap();
             let message =
                 block_on(client.encrypt(&keyring, &[3u8; 45], &EncryptionContext::new())).unwrap();
-            let mut r = DecryptingReader::new(&client, &keyring, Trickle(&message)).unwrap();
+            let mut r = DecryptingReader::new(
+                &client,
+                &keyring,
+                &crate::DecryptOptions::new(),
+                Trickle(&message),
+            )
+            .unwrap();
             assert_eq!(r.verification(), during);
             let mut first = [0u8; 10];
             r.read_exact(&mut first).unwrap();
@@ -178,7 +194,13 @@ mod tests {
             let mut tampered = message.clone();
             let last = tampered.len() - 1;
             tampered[last] ^= 1;
-            let mut r = DecryptingReader::new(&client, &keyring, Trickle(&tampered)).unwrap();
+            let mut r = DecryptingReader::new(
+                &client,
+                &keyring,
+                &crate::DecryptOptions::new(),
+                Trickle(&tampered),
+            )
+            .unwrap();
             assert!(r.read_to_end(&mut Vec::new()).is_err());
             assert_ne!(r.verification(), Verification::Complete);
         }
@@ -190,8 +212,13 @@ mod tests {
         let client = Client::default();
         let message =
             block_on(client.encrypt(&keyring, &[1u8; 5000], &EncryptionContext::new())).unwrap();
-        let mut r =
-            DecryptingReader::new(&client, &keyring, &message[..message.len() - 3]).unwrap();
+        let mut r = DecryptingReader::new(
+            &client,
+            &keyring,
+            &crate::DecryptOptions::new(),
+            &message[..message.len() - 3],
+        )
+        .unwrap();
         let err = r.read_to_end(&mut Vec::new()).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
     }

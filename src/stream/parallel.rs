@@ -306,8 +306,8 @@ mod tests {
                     .suite(suite)
                     .threads(t)
                     .frame_length(4096)
-                    .unwrap()
                     .build()
+                    .unwrap()
             };
             let (one, many) = (build(1), build(4));
             for (enc, dec) in [(&one, &many), (&many, &one), (&many, &many)] {

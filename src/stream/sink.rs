@@ -86,6 +86,39 @@ impl Presized {
         }
     }
 
+    /// Room for `capacity` bytes in a caller's buffer, reused: its initialized bytes are kept
+    /// (to be overwritten), so a buffer as large as the last message costs no zero-fill and no
+    /// page fault.
+    pub(crate) fn reuse(mut buf: Vec<u8>, capacity: usize) -> Self {
+        if buf.len() < capacity {
+            let more = capacity - buf.len();
+            reserve_wiping(&mut buf, more);
+            buf.resize(capacity, 0);
+        }
+        Self { buf, len: 0 }
+    }
+
+    /// Makes the buffer at least `capacity` bytes long (zero pages not yet touched for a fresh
+    /// buffer), keeping what was written.
+    pub(crate) fn make_room(&mut self, capacity: usize) {
+        if self.buf.len() < capacity {
+            if self.buf.is_empty() {
+                self.buf = vec![0; capacity];
+            } else {
+                let more = capacity - self.buf.len();
+                reserve_wiping(&mut self.buf, more);
+                self.buf.resize(capacity, 0);
+            }
+        }
+    }
+
+    /// The bytes written, keeping the whole allocation for the next [`reuse`](Self::reuse).
+    pub(crate) fn into_reusable_vec(self) -> Vec<u8> {
+        let mut buf = self.buf;
+        Vec::truncate(&mut buf, self.len);
+        buf
+    }
+
     /// The bytes written so far.
     pub(crate) fn bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()

@@ -13,7 +13,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use super::io::{is_transient, push_header_chunk, to_io, Poison, Released};
 use super::sink::{Presized, Sink};
 use super::{Decryptor, Encryptor, Verification};
-use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
+use crate::options::{DecryptOptions, EncryptOptions, KeySource};
+use crate::{Client, Error};
 
 /// Encrypts everything written to it into `inner`. Call `shutdown()` (from
 /// `tokio::io::AsyncWriteExt`) at the end: it writes the final frame and footer.
@@ -24,7 +25,8 @@ use crate::{Client, EncryptionContext, Error, Keyring, MaterialsManager};
 /// use tokio::io::AsyncWriteExt;
 /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
 /// let client = esdk::Client::default();
-/// let mut writer = esdk::stream::tokio::AsyncEncryptingWriter::new(&client, &keyring, &Default::default(), Vec::new()).await?;
+/// let options = esdk::EncryptOptions::new();
+/// let mut writer = esdk::stream::tokio::AsyncEncryptingWriter::new(&client, &keyring, &esdk::EncryptOptions::from(options.clone()), Vec::new()).await?;
 /// writer.write_all(b"async").await?;
 /// writer.shutdown().await?;
 /// let message = writer.into_inner();
@@ -50,49 +52,18 @@ impl<W> fmt::Debug for AsyncEncryptingWriter<W> {
 }
 
 impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
-    /// Gets materials from `keyring`; the header is written with the first write or flush.
+    /// Gets materials from `source`; the header is written with the first write or flush.
     ///
     /// # Errors
-    /// As [`Client::encrypt`].
-    pub async fn new(
+    /// As [`Client::encrypt_with`].
+    pub async fn new<'a>(
         client: &Client,
-        keyring: &dyn Keyring,
-        encryption_context: &EncryptionContext,
+        source: impl Into<KeySource<'a>>,
+        options: &EncryptOptions,
         inner: W,
     ) -> crate::Result<Self> {
         let mut out = Vec::new();
-        let encryptor = Encryptor::new(client, keyring, encryption_context, &mut out).await?;
-        Ok(Self::start(encryptor, inner, out))
-    }
-
-    /// As [`new`](Self::new), with materials from `cmm`.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use tokio::io::AsyncWriteExt;
-    /// let keyring = std::sync::Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
-    /// let cmm = esdk::DefaultMaterialsManager::new(keyring.clone());
-    /// let client = esdk::Client::default();
-    /// let mut writer = esdk::stream::tokio::AsyncEncryptingWriter::with_cmm(&client, &cmm, &Default::default(), Vec::new()).await?;
-    /// writer.write_all(b"async").await?;
-    /// writer.shutdown().await?;
-    /// let message = writer.into_inner();
-    /// assert_eq!(client.decrypt(keyring.as_ref(), &message).await?.plaintext, b"async");
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    /// As [`Client::encrypt_with_cmm`].
-    pub async fn with_cmm(
-        client: &Client,
-        cmm: &dyn MaterialsManager,
-        encryption_context: &EncryptionContext,
-        inner: W,
-    ) -> crate::Result<Self> {
-        let mut out = Vec::new();
-        let encryptor =
-            Encryptor::with_cmm(client, cmm, None, encryption_context, &mut out).await?;
+        let encryptor = Encryptor::new(client, source, options, &mut out).await?;
         Ok(Self::start(encryptor, inner, out))
     }
 
@@ -206,7 +177,8 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
 /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
 /// let client = esdk::Client::default();
 /// let message = client.encrypt(&keyring, b"async", &Default::default()).await?;
-/// let mut reader = esdk::stream::tokio::AsyncDecryptingReader::new(&client, &keyring, message.as_slice()).await?;
+/// let options = esdk::DecryptOptions::new();
+/// let mut reader = esdk::stream::tokio::AsyncDecryptingReader::new(&client, &keyring, &options, message.as_slice()).await?;
 /// let mut plaintext = Vec::new();
 /// reader.read_to_end(&mut plaintext).await?;
 /// assert_eq!(plaintext, b"async");
@@ -232,11 +204,17 @@ impl<R> fmt::Debug for AsyncDecryptingReader<R> {
 }
 
 impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
-    /// Reads and authenticates the header of the message in `inner` with `keyring`.
+    /// Reads the header of the message in `inner` and authenticates it with `source`.
     ///
     /// # Errors
-    /// As [`Client::decrypt`], and I/O errors of `inner`.
-    pub async fn new(client: &Client, keyring: &dyn Keyring, mut inner: R) -> crate::Result<Self> {
+    /// As [`Client::decrypt_with`], and I/O errors of `inner`.
+    pub async fn new<'a>(
+        client: &Client,
+        source: impl Into<KeySource<'a>>,
+        options: &DecryptOptions,
+        mut inner: R,
+    ) -> crate::Result<Self> {
+        let source = source.into();
         let mut decryptor = Decryptor::new(client);
         let mut out = Released::default();
         let mut chunk = vec![0u8; 4096];
@@ -250,7 +228,7 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
                 break rest;
             }
         };
-        decryptor.authenticate(keyring).await?;
+        decryptor.authenticate(source, options).await?;
         decryptor.push_to(&rest, out.refill())?;
         let input = vec![0u8; decryptor.read_size()];
         Ok(Self {
@@ -344,12 +322,12 @@ mod tests {
     #[tokio::test]
     async fn through_a_small_pipe_with_backpressure() {
         let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
-        let client = Client::builder().frame_length(100).unwrap().build();
+        let client = Client::builder().frame_length(100).build().unwrap();
         let plaintext: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
         // Encrypt into a 64-byte pipe, read by another task.
         let (a, mut b) = tokio::io::duplex(64);
         let mut writer =
-            AsyncEncryptingWriter::new(&client, &keyring, &EncryptionContext::new(), a)
+            AsyncEncryptingWriter::new(&client, &keyring, &crate::EncryptOptions::new(), a)
                 .await
                 .unwrap();
         let reader_task = tokio::spawn(async move {
@@ -370,18 +348,23 @@ mod tests {
             c.shutdown().await.unwrap();
             message
         });
-        let mut reader = AsyncDecryptingReader::new(&client, &keyring, d)
-            .await
-            .unwrap();
+        let mut reader =
+            AsyncDecryptingReader::new(&client, &keyring, &crate::DecryptOptions::new(), d)
+                .await
+                .unwrap();
         let mut out = Vec::new();
         reader.read_to_end(&mut out).await.unwrap();
         assert_eq!(out, plaintext);
         let message = feeder.await.unwrap();
         // Truncated: an error, never a clean end.
-        let mut reader =
-            AsyncDecryptingReader::new(&client, &keyring, &message[..message.len() - 1])
-                .await
-                .unwrap();
+        let mut reader = AsyncDecryptingReader::new(
+            &client,
+            &keyring,
+            &crate::DecryptOptions::new(),
+            &message[..message.len() - 1],
+        )
+        .await
+        .unwrap();
         let err = reader.read_to_end(&mut Vec::new()).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
     }
@@ -413,9 +396,9 @@ mod tests {
     #[tokio::test]
     async fn errors_are_sticky() {
         let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
-        let client = Client::builder().frame_length(100).unwrap().build();
+        let client = Client::builder().frame_length(100).build().unwrap();
         let message = client
-            .encrypt(&keyring, &[5u8; 20_000], &EncryptionContext::new())
+            .encrypt(&keyring, &[5u8; 20_000], &crate::EncryptionContext::new())
             .await
             .unwrap();
         // A truncated message, then a tampered one: every read after the error fails.
@@ -426,9 +409,10 @@ mod tests {
             (&message[..message.len() - 1], io::ErrorKind::UnexpectedEof),
             (&tampered[..], io::ErrorKind::InvalidData),
         ] {
-            let mut reader = AsyncDecryptingReader::new(&client, &keyring, input)
-                .await
-                .unwrap();
+            let mut reader =
+                AsyncDecryptingReader::new(&client, &keyring, &crate::DecryptOptions::new(), input)
+                    .await
+                    .unwrap();
             let mut got = Vec::new();
             let err = reader.read_to_end(&mut got).await.unwrap_err();
             assert_eq!(err.kind(), kind);
@@ -443,13 +427,17 @@ mod tests {
         // A writer whose inner writer failed once stays failed.
         let client = Client::builder()
             .frame_length(10)
-            .unwrap()
             .threads(1)
-            .build();
-        let mut writer =
-            AsyncEncryptingWriter::new(&client, &keyring, &EncryptionContext::new(), FailSecond(0))
-                .await
-                .unwrap();
+            .build()
+            .unwrap();
+        let mut writer = AsyncEncryptingWriter::new(
+            &client,
+            &keyring,
+            &crate::EncryptOptions::new(),
+            FailSecond(0),
+        )
+        .await
+        .unwrap();
         writer.write_all(&[1u8; 5]).await.unwrap(); // the header goes out
         writer.write_all(&[1u8; 100]).await.unwrap(); // frames are sealed, not written yet
         assert!(writer.flush().await.is_err()); // the second inner write fails

@@ -479,9 +479,9 @@ pub fn encrypt_client(
         let frame = u32::try_from(frame_size)
             .ok()
             .with_context(|| format!("frame-size {frame_size} exceeds 2^32 - 1"))?;
-        builder = builder.frame_length(frame).context("frame-size")?;
+        builder = builder.frame_length(frame);
     }
-    Ok(builder.build())
+    builder.build().context("client settings")
 }
 
 /// Encrypts one test. `Err` carries the skip or failure outcome.
@@ -497,27 +497,29 @@ fn encrypt_test(
         .map_err(|e| Outcome::Fail(format!("key description: {e}")))?;
     let client =
         encrypt_client(test.suite, test.frame_size).map_err(|e| Outcome::Fail(e.to_string()))?;
-    let context = &test.encryption_context;
+    let options = esdk::EncryptOptions::from(test.encryption_context.clone());
     let result = match (&built, test.frame_size) {
         (ForEncrypt::Skip(reason), _) => return Err(Outcome::Skip(reason.clone())),
-        (ForEncrypt::Keyring(k), 0) => esdk::blocking::block_on(esdk::hazmat::encrypt_non_framed(
-            &client,
-            k.as_ref(),
-            plaintext,
-            context,
-        )),
-        (ForEncrypt::Cmm(_), 0) => {
-            return Err(Outcome::Skip(
-                "non-framed (frame-size 0) with a materials manager: esdk::hazmat::encrypt_non_framed takes a keyring only"
-                    .to_owned(),
+        (ForEncrypt::Keyring(k), 0) => esdk::blocking::block_on(
+            esdk::hazmat::encrypt_non_framed_legacy(&client, k.as_ref(), plaintext, &options),
+        ),
+        (ForEncrypt::Cmm(c), 0) => {
+            esdk::blocking::block_on(esdk::hazmat::encrypt_non_framed_legacy(
+                &client,
+                esdk::KeySource::MaterialsManager(c.as_ref()),
+                plaintext,
+                &options,
             ))
         }
         (ForEncrypt::Keyring(k), _) => {
-            esdk::blocking::encrypt(&client, k.as_ref(), plaintext, context)
+            esdk::blocking::encrypt_with(&client, k.as_ref(), plaintext, &options)
         }
-        (ForEncrypt::Cmm(c), _) => {
-            esdk::blocking::encrypt_with_cmm(&client, c.as_ref(), plaintext, context)
-        }
+        (ForEncrypt::Cmm(c), _) => esdk::blocking::encrypt_with(
+            &client,
+            esdk::KeySource::MaterialsManager(c.as_ref()),
+            plaintext,
+            &options,
+        ),
     };
     result.map_err(|e| Outcome::Fail(format!("encrypt failed: {e}")))
 }

@@ -60,6 +60,7 @@ pub fn client() -> esdk::Client {
     esdk::Client::builder()
         .commitment_policy(esdk::CommitmentPolicy::RequireEncryptAllowDecrypt)
         .build()
+        .unwrap()
 }
 
 /// Counts of a known-answer run, by kind of test.

@@ -248,8 +248,8 @@ impl Clients {
                 .legacy_net_v4_0_0_retry(!options.strict_net_4_0_0)
         };
         Self {
-            normal: builder().build(),
-            unsigned_only: builder().unsigned_only(true).build(),
+            normal: builder().build().unwrap(),
+            unsigned_only: builder().unsigned_only(true).build().unwrap(),
         }
     }
 }
@@ -265,7 +265,15 @@ fn decrypt_one_shot(
     message: &[u8],
     reproduced: Option<&esdk::EncryptionContext>,
 ) -> esdk::Result<Vec<u8>> {
-    esdk::blocking::decrypt_with_cmm(client, cmm, message, reproduced).map(|d| d.plaintext)
+    esdk::blocking::decrypt_with(
+        client,
+        esdk::KeySource::MaterialsManager(cmm),
+        message,
+        &reproduced.map_or_else(esdk::DecryptOptions::new, |c| {
+            esdk::DecryptOptions::new().reproduced_context(c.clone())
+        }),
+    )
+    .map(|d| d.plaintext)
 }
 
 /// Decrypts through the streaming decryptor, `chunk` bytes at a time.
@@ -293,7 +301,12 @@ pub fn decrypt_streaming(
         pos += decryptor.push(piece, &mut out)?;
     }
     let rest = message.get(pos..).unwrap_or_default();
-    esdk::blocking::block_on(decryptor.authenticate_with_cmm(cmm, reproduced))?;
+    let options = reproduced.map_or_else(esdk::DecryptOptions::new, |c| {
+        esdk::DecryptOptions::new().reproduced_context(c.clone())
+    });
+    esdk::blocking::block_on(
+        decryptor.authenticate(esdk::KeySource::MaterialsManager(cmm), &options),
+    )?;
     for piece in rest.chunks(chunk) {
         decryptor.push(piece, &mut out)?;
     }

@@ -54,8 +54,8 @@ fn encrypt(suite: &'static esdk::AlgorithmSuite, plaintext: &[u8]) -> Vec<u8> {
         })
         .suite(suite)
         .frame_length(100)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .build();
+        .build()
+        .unwrap();
     let context = esdk::EncryptionContext::from([("purpose".to_owned(), "test".to_owned())]);
     esdk::blocking::encrypt(&client, &keyring, plaintext, &context)
         .unwrap_or_else(|e| panic!("encrypt: {e}"))

@@ -74,8 +74,8 @@ pub fn client(suite: &'static AlgorithmSuite, frame_length: u32) -> Client {
         .commitment_policy(policy_for(suite))
         .suite(suite)
         .frame_length(frame_length)
-        .unwrap()
         .build()
+        .unwrap()
 }
 
 pub fn suite(id: u16) -> &'static AlgorithmSuite {
