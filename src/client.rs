@@ -112,7 +112,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The frame length encrypt uses (default 4096; [`build`](Self::build) refuses 0).
+    /// The frame length encrypt uses (default 4096; [`build`](Self::build) refuses 0). A
+    /// streaming decryptor buffers a whole frame, so frames above its
+    /// [`max_stream_frame_length`](Self::max_stream_frame_length) (default 16 MiB) must be
+    /// decrypted one-shot or with that limit raised.
     pub fn frame_length(mut self, frame_length: u32) -> Self {
         self.frame_length = frame_length;
         self
@@ -142,7 +145,9 @@ impl ClientBuilder {
 
     /// Streaming decrypt: the longest frame length a message may declare (default 16 MiB,
     /// [`crate::DEFAULT_MAX_STREAM_FRAME_LENGTH`]). A stream must buffer a whole frame before it
-    /// can authenticate it, so this bounds a stream's memory; a message above it is refused
+    /// can authenticate it, so this bounds a stream's memory (a reader holds about three
+    /// frames at most: the partial frame, its plaintext, and a signed message's held final
+    /// frame); a message above it is refused
     /// when its header is read, before anything is buffered or a keyring is called. One-shot
     /// decrypt ([`Client::decrypt`]) holds the whole message anyway and ignores it.
     pub fn max_stream_frame_length(mut self, limit: u32) -> Self {

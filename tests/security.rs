@@ -14,7 +14,8 @@ use esdk::blocking::{block_on, decrypt, encrypt};
 use esdk::stream::io::{DecryptingReader, EncryptingWriter};
 use esdk::stream::{Decryptor, Encryptor, Verification};
 use esdk::{
-    suite, Client, DefaultMaterialsManager, EncryptionContext, Error, FormatError, MaterialsManager,
+    suite, Client, DecryptOptions, DefaultMaterialsManager, EncryptionContext, Error, FormatError,
+    MaterialsManager,
 };
 
 /// A reader that hands out at most `step` bytes per call.
@@ -115,7 +116,16 @@ fn reader_hands_out_nothing_after_a_failed_read() {
         };
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         assert_eq!(got, plaintext(20_000)[..got.len()]);
-        assert!(got.len() < 20_000);
+        if step == 7 {
+            // Every regular frame verified in a push of its own and was read before the push
+            // holding the final frame failed: exactly the 199 regular frames.
+            assert_eq!(got.len(), 19_900);
+        } else {
+            // The constructor's first 4096-byte read released the frames inside it; the
+            // failing read (everything else) released nothing.
+            let header_len = esdk::parse_header(&message).unwrap().len();
+            assert_eq!(got.len(), (4096 - header_len) / 132 * 100);
+        }
         assert_sticky(&mut r, io::ErrorKind::InvalidData);
     }
 }
@@ -301,10 +311,19 @@ fn streams_refuse_frames_above_the_limit_one_shot_accepts_them() {
         "{err:?}"
     );
     // The header alone is enough: the limit is checked before any keyring is called.
+    let counting = Counting(aes_keyring(), std::sync::atomic::AtomicUsize::new(0));
+    let err = DecryptingReader::new(
+        &client,
+        &counting,
+        &DecryptOptions::new(),
+        message.as_slice(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::LimitExceeded(_)), "{err:?}");
+    assert_eq!(counting.calls(), 0, "the keyring was called");
     let mut d = Decryptor::new(&client);
     let err = d.push(&message, &mut Vec::new()).unwrap_err();
     assert!(matches!(err, Error::LimitExceeded(_)), "{err:?}");
-    assert!(!d.needs_authentication());
     // Raised, it streams.
     let raised = Client::builder()
         .max_stream_frame_length(big)
@@ -407,4 +426,92 @@ fn base64_encoded_messages_are_recognised() {
             Err(Error::Malformed(FormatError::Invalid("header.version")))
         ));
     }
+}
+
+/// A keyring that counts its decrypt calls.
+#[derive(Debug)]
+struct Counting(esdk::RawAesKeyring, std::sync::atomic::AtomicUsize);
+
+impl Counting {
+    fn calls(&self) -> usize {
+        self.1.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl esdk::Keyring for Counting {
+    fn on_encrypt<'a>(
+        &'a self,
+        materials: esdk::EncryptionMaterials,
+    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::EncryptionMaterials>> {
+        self.0.on_encrypt(materials)
+    }
+
+    fn on_decrypt<'a>(
+        &'a self,
+        materials: esdk::DecryptionMaterials,
+        encrypted_data_keys: &'a [esdk::EncryptedDataKey],
+    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::DecryptionMaterials>> {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.on_decrypt(materials, encrypted_data_keys)
+    }
+}
+
+/// A reader whose first read is interrupted.
+struct InterruptedOnce<'a>(bool, &'a [u8]);
+
+impl Read for InterruptedOnce<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.0 {
+            self.0 = true;
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+        self.1.read(buf)
+    }
+}
+
+// An `Interrupted` read is retried, in the constructor and in `read`: it is not an error of
+// the stream.
+#[test]
+fn interrupted_reads_are_retried() {
+    let keyring = aes_keyring();
+    let client = stream_client(100);
+    let message = encrypt(
+        &client,
+        &keyring,
+        &plaintext(1000),
+        &EncryptionContext::new(),
+    )
+    .unwrap();
+    let mut r = DecryptingReader::new(
+        &client,
+        &keyring,
+        &DecryptOptions::new(),
+        InterruptedOnce(false, &message),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    r.read_to_end(&mut out).unwrap();
+    assert_eq!(out, plaintext(1000));
+}
+
+// Misuse fails the stream too: `authenticate` before the header is complete.
+#[test]
+fn authenticate_too_early_fails_the_decryptor() {
+    let keyring = aes_keyring();
+    let client = stream_client(100);
+    let message = encrypt(
+        &client,
+        &keyring,
+        &plaintext(100),
+        &EncryptionContext::new(),
+    )
+    .unwrap();
+    let mut d = Decryptor::new(&client);
+    d.push(&message[..10], &mut Vec::new()).unwrap();
+    let err = block_on(d.authenticate(&keyring, &DecryptOptions::new())).unwrap_err();
+    assert!(matches!(err, Error::ApiMisuse(_)), "{err:?}");
+    assert!(matches!(
+        d.push(&message[10..], &mut Vec::new()),
+        Err(Error::StreamFailed(_))
+    ));
 }

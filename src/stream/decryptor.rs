@@ -200,16 +200,21 @@ impl Decryptor {
     }
 
     /// How many bytes the readers ask their input for at a time: 64 KiB, or with several
-    /// threads enough for a parallel run of frames.
+    /// threads and frames under 1 MiB enough for a parallel run of frames. Frames of 1 MiB or
+    /// more are read 1 MiB at a time (and opened one by one), so a reader holds about three
+    /// frames at most: the partial frame, its plaintext, and a signed message's held final frame.
     pub(crate) fn read_size(&self) -> usize {
         const READ_CHUNK: usize = 64 * 1024;
         match self.header().map(Header::content_type) {
             Some(ContentType::Framed { frame_length }) => {
                 let frame = usize::try_from(frame_length.get()).unwrap_or(usize::MAX);
                 let size = body::regular_frame_size(frame);
+                if size >= parallel::MIN_PARALLEL_BYTES {
+                    return parallel::MIN_PARALLEL_BYTES;
+                }
                 parallel::batch_bytes(size, self.client.threads())
                     .saturating_add(size)
-                    .clamp(READ_CHUNK, 64 << 20)
+                    .max(READ_CHUNK)
             }
             _ => READ_CHUNK,
         }
@@ -411,11 +416,13 @@ impl Decryptor {
                 self.state = State::Failed(first);
                 return Err(e);
             }
-            other => {
-                self.state = other;
-                return Err(Error::ApiMisuse(
-                    "authenticate needs a complete, not yet authenticated header",
-                ));
+            _ => {
+                // Misuse fails the stream too: every call after an error fails.
+                let e =
+                    Error::ApiMisuse("authenticate needs a complete, not yet authenticated header");
+                self.state = State::Failed(e.to_string());
+                self.buf = Vec::new();
+                return Err(e);
             }
         };
         // Failed until the materials are in: a dropped future or an error leaves it failed.
@@ -653,21 +660,19 @@ impl Body {
         let message_id = self.prepared.header.message_id.as_slice();
         // The signature hash of the run overlaps the AES work on another thread.
         let opened = match self.hasher.as_mut() {
-            Some(hasher) => std::thread::scope(|scope| {
-                let hashing = scope.spawn(|| hasher.update(raw));
-                let res = parallel::open_regular_frames(
-                    aead,
-                    message_id,
-                    frames,
-                    frame_len,
-                    dst,
-                    threads.saturating_sub(1).max(1),
-                );
-                hashing
-                    .join()
-                    .map_err(|_| crate::Error::Internal("the hashing thread panicked"))
-                    .and(res)
-            }),
+            Some(hasher) => parallel::beside(
+                || hasher.update(raw),
+                || {
+                    parallel::open_regular_frames(
+                        aead,
+                        message_id,
+                        frames,
+                        frame_len,
+                        dst,
+                        threads.saturating_sub(1).max(1),
+                    )
+                },
+            ),
             None => {
                 parallel::open_regular_frames(aead, message_id, frames, frame_len, dst, threads)
             }

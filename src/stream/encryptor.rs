@@ -196,10 +196,13 @@ impl Encryptor {
         out: &mut S,
     ) -> crate::Result<()> {
         self.check()?;
+        let before = out.len();
         let res = self
             .take(input.len())
             .and_then(|()| self.push_inner(input, out));
         if let Err(e) = &res {
+            // Frames sealed earlier in this call are taken back: a failed call writes nothing.
+            out.truncate(before);
             self.fail(e.to_string());
         }
         res
@@ -326,9 +329,11 @@ impl Encryptor {
         // Whatever happens, nothing more can be sealed after the final frame.
         self.failed = Some("the message was already finished".to_owned());
         let pending = std::mem::take(&mut self.pending);
+        let before = out.len();
         let res = self.seal_end(&pending, out);
         drop(pending);
         if let Err(e) = &res {
+            out.truncate(before);
             self.failed = Some(e.to_string());
         }
         res
@@ -394,6 +399,19 @@ mod tests {
             }
             assert!(matches!(e.finish_to(&mut out), Err(Error::StreamFailed(_))));
             assert_eq!(out.len(), sealed, "bytes written after the error");
+        }
+        // Gathered frames sealed before a later run fails are taken back (two threads).
+        {
+            let (mut e, mut out) = encryptor(2, 4);
+            e.start_at_sequence(0xFFFF_FFF0);
+            e.push(&[0u8; 4], &mut out).unwrap();
+            let before = out.len();
+            assert!(e.push(&vec![0u8; 4 << 20], &mut out).is_err());
+            assert_eq!(
+                out.len(),
+                before,
+                "a failed push left sealed frames in the output"
+            );
         }
         // Gathered input (two threads) and runs sealed at once check the whole run first.
         for (threads, len) in [(2, 16), (1, 4 << 20), (2, 4 << 20)] {

@@ -4,6 +4,8 @@
 //! run of frames is split into contiguous groups, one per thread, each writing into its own
 //! disjoint part of the output. The bytes are identical to the sequential path's.
 
+use std::sync::Mutex;
+
 use crate::crypto::aead::Aead;
 use crate::crypto::signature::MessageHasher;
 use crate::format::body::{self, RawFrame, FRAME_STRING};
@@ -35,17 +37,39 @@ pub(crate) fn worth_it(frames: usize, frame_len: usize, threads: usize) -> bool 
 }
 
 /// Runs `work` over `groups` items split into `threads` contiguous groups, one on the calling
-/// thread and the rest on scoped threads; returns the first error.
+/// thread and the rest on scoped threads; returns the first error. When the system refuses a
+/// thread, its group runs on the calling thread instead (never a panic).
 fn run_groups<T: Send>(
     groups: Vec<T>,
     work: impl Fn(T) -> crate::Result<()> + Sync,
 ) -> crate::Result<()> {
     let work = &work;
+    let slots: Vec<Mutex<Option<T>>> = groups.into_iter().map(|g| Mutex::new(Some(g))).collect();
+    let slots = &slots;
+    // Takes group `i` out of its slot and works on it (each group is taken once).
+    let run = move |i: usize| -> crate::Result<()> {
+        let group = slots
+            .get(i)
+            .and_then(|slot| slot.lock().ok())
+            .and_then(|mut slot| slot.take());
+        group.map_or(Ok(()), work)
+    };
     std::thread::scope(|scope| {
-        let mut groups = groups.into_iter();
-        let first = groups.next();
-        let handles: Vec<_> = groups.map(|g| scope.spawn(move || work(g))).collect();
-        let mut result = first.map_or(Ok(()), work);
+        let mut handles = Vec::new();
+        let mut here = vec![0];
+        for i in 1..slots.len() {
+            match std::thread::Builder::new().spawn_scoped(scope, move || run(i)) {
+                Ok(handle) => handles.push(handle),
+                Err(_) => here.push(i),
+            }
+        }
+        let mut result = Ok(());
+        for i in here {
+            let r = run(i);
+            if result.is_ok() {
+                result = r;
+            }
+        }
         for handle in handles {
             let joined = handle.join().unwrap_or(Err(crate::Error::Internal(
                 "a frame worker thread panicked",
@@ -55,6 +79,36 @@ fn run_groups<T: Send>(
             }
         }
         result
+    })
+}
+
+/// Runs `side` on a scoped thread while `main` runs on this one, and returns `main`'s result;
+/// when the system refuses a thread, `side` runs here first.
+pub(crate) fn beside<R>(
+    side: impl FnOnce() + Send,
+    main: impl FnOnce() -> crate::Result<R>,
+) -> crate::Result<R> {
+    let side = Mutex::new(Some(side));
+    let take = || side.lock().ok().and_then(|mut s| s.take());
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new().spawn_scoped(scope, || {
+            if let Some(f) = take() {
+                f();
+            }
+        });
+        if spawned.is_err() {
+            if let Some(f) = take() {
+                f();
+            }
+        }
+        let res = main();
+        match spawned {
+            Ok(handle) => handle
+                .join()
+                .map_err(|_| crate::Error::Internal("a helper thread panicked"))
+                .and(res),
+            Err(_) => res,
+        }
     })
 }
 
@@ -145,13 +199,36 @@ pub(crate) fn seal_and_hash(
     let sealers = threads - 1;
     let per_block = block_frames(frame_len, sealers);
     let frame_size = body::regular_frame_size(frame_len);
+    let (sealed, to_hash) = std::sync::mpsc::channel::<&[u8]>();
+    let hashing = Mutex::new(Some((hasher, to_hash)));
     std::thread::scope(|scope| {
-        let (sealed, to_hash) = std::sync::mpsc::channel::<&[u8]>();
-        let hashing = scope.spawn(move || {
-            for block in to_hash {
-                hasher.update(block);
+        let spawned = std::thread::Builder::new().spawn_scoped(scope, || {
+            if let Some((hasher, to_hash)) = hashing.lock().ok().and_then(|mut h| h.take()) {
+                for block in to_hash {
+                    hasher.update(block);
+                }
             }
         });
+        let Ok(spawned) = spawned else {
+            // No thread for the hash: seal, then hash, here.
+            drop(sealed);
+            let (hasher, _) = hashing
+                .lock()
+                .ok()
+                .and_then(|mut h| h.take())
+                .ok_or(crate::Error::Internal("the hasher was taken"))?;
+            seal_regular_frames(
+                aead,
+                message_id,
+                first_sequence,
+                plaintext,
+                frame_len,
+                out,
+                sealers,
+            )?;
+            hasher.update(out);
+            return Ok(());
+        };
         let mut result = Ok(());
         for (i, (pt, o)) in plaintext
             .chunks(per_block * frame_len)
@@ -175,7 +252,7 @@ pub(crate) fn seal_and_hash(
             }
         }
         drop(sealed);
-        hashing
+        spawned
             .join()
             .map_err(|_| crate::Error::Internal("the hashing thread panicked"))?;
         result

@@ -136,11 +136,18 @@ impl Presized {
     }
 
     /// The bytes written, without the unused tail.
+    ///
+    /// Slack of up to an eighth (or 4 KiB) is kept. More is given back by copying into an
+    /// exact-size buffer and wiping the old one: `shrink_to_fit` may move the allocation and
+    /// free the old block unwiped, and the buffer may hold plaintext.
     pub(crate) fn into_vec(self) -> Vec<u8> {
         let mut buf = self.buf;
         Vec::truncate(&mut buf, self.len);
-        if buf.capacity() - buf.len() > 4096 {
-            buf.shrink_to_fit();
+        let slack = buf.capacity() - buf.len();
+        if slack > 4096 && slack > buf.len() / 8 {
+            let exact = buf.clone();
+            zeroize::Zeroize::zeroize(&mut buf);
+            return exact;
         }
         buf
     }
@@ -194,6 +201,11 @@ mod tests {
         let out = small.into_vec();
         assert_eq!(out, b"hi");
         assert!(out.capacity() < 1 << 20);
+        // Little slack is kept as is.
+        let mut nearly = Presized::new(100_000);
+        nearly.grow(99_000).fill(7);
+        let out = nearly.into_vec();
+        assert_eq!((out.len(), out.capacity()), (99_000, 100_000));
     }
 
     #[test]

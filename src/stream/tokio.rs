@@ -219,7 +219,11 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
         let mut out = Released::default();
         let mut chunk = vec![0u8; 4096];
         let rest = loop {
-            let n = inner.read(&mut chunk).await?;
+            let n = match inner.read(&mut chunk).await {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
             if let Some(rest) = push_header_chunk(
                 &mut decryptor,
                 chunk.get(..n).unwrap_or_default(),
