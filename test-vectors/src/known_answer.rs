@@ -56,6 +56,7 @@ impl esdk::Keyring for StaticDataKeyKeyring {
 }
 
 /// The client known-answer vectors decrypt with: `RequireEncryptAllowDecrypt`.
+#[allow(clippy::unwrap_used)] // only the policy is set: building cannot fail
 pub fn client() -> esdk::Client {
     esdk::Client::builder()
         .commitment_policy(esdk::CommitmentPolicy::RequireEncryptAllowDecrypt)

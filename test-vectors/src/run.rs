@@ -241,6 +241,7 @@ pub struct Clients {
 
 impl Clients {
     /// The clients for `options`.
+    #[allow(clippy::unwrap_used)] // only the policy and flags are set: building cannot fail
     pub fn new(options: &RunOptions) -> Self {
         let builder = || {
             esdk::Client::builder()
