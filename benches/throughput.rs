@@ -22,7 +22,8 @@ use std::time::Duration;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use esdk::stream::io::{DecryptingReader, EncryptingWriter};
-use esdk::{suite, AlgorithmSuite, Client, CommitmentPolicy, EncryptionContext, RawAesKeyring};
+use esdk::suite::AlgorithmSuite;
+use esdk::{suite, Client, CommitmentPolicy, EncryptionContext, RawAesKeyring};
 
 const KIB: usize = 1024;
 const MIB: usize = 1024 * 1024;

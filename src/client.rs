@@ -784,7 +784,7 @@ pub(crate) struct PreparedEncrypt {
     pub(crate) header: Header,
     pub(crate) header_bytes: Vec<u8>,
     pub(crate) aead: Aead,
-    pub(crate) signing_key: Option<crate::SigningKey>,
+    pub(crate) signing_key: Option<crate::materials::SigningKey>,
 }
 
 impl PreparedEncrypt {
@@ -805,7 +805,7 @@ impl PreparedEncrypt {
 pub(crate) struct PreparedDecrypt {
     pub(crate) header: Header,
     pub(crate) aead: Aead,
-    pub(crate) verification_key: Option<crate::VerificationKey>,
+    pub(crate) verification_key: Option<crate::materials::VerificationKey>,
     pub(crate) encryption_context: EncryptionContext,
 }
 

@@ -163,7 +163,8 @@ impl Error {
     /// or throttled. Errors of the message or of the caller are never retryable.
     ///
     /// ```
-    /// use esdk::{Error, KeyringError, KeyringErrorKind};
+    /// use esdk::Error;
+    /// use esdk::error::{KeyringError, KeyringErrorKind};
     /// assert!(Error::Keyring(KeyringError::new(KeyringErrorKind::Throttled, "slow down")).is_retryable());
     /// assert!(!Error::HeaderAuthentication.is_retryable());
     /// ```
@@ -181,7 +182,7 @@ impl Error {
 /// What went wrong in a keyring, as a caller may act on it.
 ///
 /// ```
-/// use esdk::KeyringErrorKind;
+/// use esdk::error::KeyringErrorKind;
 /// assert!(KeyringErrorKind::Unreachable.is_retryable());
 /// assert!(!KeyringErrorKind::AccessDenied.is_retryable());
 /// ```
@@ -238,7 +239,7 @@ impl fmt::Display for KeyringErrorKind {
 /// client's error, for example), so esdk's API names no dependency's error types.
 ///
 /// ```
-/// use esdk::{KeyringError, KeyringErrorKind};
+/// use esdk::error::{KeyringError, KeyringErrorKind};
 /// let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out");
 /// let e = KeyringError::new(KeyringErrorKind::Unreachable, "KMS Decrypt").with_source(io);
 /// assert_eq!(e.kind(), KeyringErrorKind::Unreachable);
@@ -329,7 +330,8 @@ impl KeyringAttempt {
     /// An attempt by the key `provider_id`/`key_name` that failed with `error`.
     ///
     /// ```
-    /// use esdk::{Error, KeyringAttempt, KeyringError, KeyringErrorKind};
+    /// use esdk::Error;
+    /// use esdk::error::{KeyringAttempt, KeyringError, KeyringErrorKind};
     /// let a = KeyringAttempt::new("ns", "key", Error::Keyring(KeyringError::new(KeyringErrorKind::UnwrapFailed, "tag mismatch")));
     /// assert_eq!(a.to_string(), "ns/key: could not unwrap the data key: tag mismatch");
     /// ```

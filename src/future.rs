@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 /// and the type is esdk's own, so its representation can change without breaking implementors.
 ///
 /// ```
-/// use esdk::MaterialsFuture;
+/// use esdk::keyring::MaterialsFuture;
 /// # esdk::blocking::block_on(async {
 /// let ready: MaterialsFuture<'_, u32> = MaterialsFuture::ready(7);
 /// assert_eq!(ready.await, 7);

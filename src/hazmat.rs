@@ -70,3 +70,31 @@ pub async fn encrypt_non_framed_legacy(
 pub fn dangerous_fixed_message_id(builder: ClientBuilder, message_id: Vec<u8>) -> ClientBuilder {
     builder.fixed_message_id(message_id)
 }
+
+/// Parses a serialized encryption context (all of `bytes`) as the header parser does. For
+/// fuzzing and tools.
+///
+/// ```
+/// let context = esdk::EncryptionContext::from([("a", "b")]);
+/// let bytes = esdk::hazmat::serialize_encryption_context(&context)?;
+/// assert_eq!(esdk::hazmat::parse_encryption_context(&bytes)?, context);
+/// # Ok::<(), esdk::Error>(())
+/// ```
+///
+/// # Errors
+/// When `bytes` is not a well-formed context (truncated, trailing bytes, duplicate keys,
+/// non-UTF-8 text).
+pub fn parse_encryption_context(
+    bytes: &[u8],
+) -> Result<crate::EncryptionContext, crate::FormatError> {
+    crate::format::context::parse(bytes)
+}
+
+/// Serializes an encryption context as encrypt writes it (no bytes for an empty context). For
+/// fuzzing and tools.
+///
+/// # Errors
+/// [`crate::Error::LimitExceeded`] when the context does not fit the format's u16 lengths.
+pub fn serialize_encryption_context(context: &crate::EncryptionContext) -> crate::Result<Vec<u8>> {
+    crate::format::context::serialize(context)
+}

@@ -15,13 +15,12 @@ pub mod blocking;
 mod client;
 pub mod cmm;
 mod crypto;
-mod error;
+pub mod error;
 mod format;
 mod future;
-#[doc(hidden)]
-pub mod internal;
+pub mod header;
 pub mod keyring;
-mod materials;
+pub mod materials;
 mod options;
 mod policy;
 pub mod stream;
@@ -30,32 +29,18 @@ pub mod suite;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
 
-pub use client::{
-    parse_header, Client, ClientBuilder, Decrypted, MessageInfo, DEFAULT_FRAME_LENGTH,
-};
-pub use cmm::default::DefaultMaterialsManager;
-pub use cmm::required_context::RequiredEncryptionContextMaterialsManager;
-pub use cmm::MaterialsManager;
-pub use crypto::signature::{SigningKey, VerificationKey};
-pub use error::{
-    Attempts, Error, FormatError, KeyringAttempt, KeyringError, KeyringErrorKind, Result,
-};
-pub use format::context::{EncryptionContext, PUBLIC_KEY_CONTEXT_KEY};
-pub use format::header::{ContentType, EncryptedDataKey, Header, UnauthenticatedHeader};
-pub use future::MaterialsFuture;
-pub use keyring::multi::MultiKeyring;
-pub use keyring::raw_aes::RawAesKeyring;
-pub use keyring::raw_rsa::{RawRsaKeyring, RawRsaKeyringBuilder, RsaPadding};
-pub use keyring::Keyring;
-pub use materials::{
-    DataKey, DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
-};
+// The common path; everything else lives in the module named after it.
+pub use client::{Client, ClientBuilder, Decrypted, MessageInfo, DEFAULT_FRAME_LENGTH};
+pub use cmm::{DefaultMaterialsManager, MaterialsManager};
+pub use error::{Error, FormatError, Result};
+pub use format::context::EncryptionContext;
+pub use header::{parse_header, Header, UnauthenticatedHeader};
+pub use keyring::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding};
 pub use options::{DecryptOptions, EncryptOptions, KeySource};
 pub use policy::{
     CommitmentPolicy, DEFAULT_MAX_HEADER_LENGTH, DEFAULT_MAX_STREAM_FRAME_LENGTH,
     DEFAULT_MAX_STREAM_NON_FRAMED_LENGTH,
 };
-pub use suite::AlgorithmSuite;
 
 /// The crate version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

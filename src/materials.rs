@@ -1,4 +1,5 @@
-//! Encryption and decryption materials, and the requests for them.
+//! Encryption and decryption materials, and the requests for them: what a custom
+//! [`Keyring`](crate::Keyring) or [`MaterialsManager`](crate::MaterialsManager) works with.
 //!
 //! Spec: `framework/structures.md`, `framework/cmm-interface.md`.
 
@@ -6,16 +7,16 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::crypto::signature::{SigningKey, VerificationKey};
+pub use crate::crypto::signature::{SigningKey, VerificationKey};
 use crate::format::context::EncryptionContext;
-use crate::format::header::EncryptedDataKey;
+pub use crate::format::header::EncryptedDataKey;
 use crate::policy::CommitmentPolicy;
 use crate::suite::AlgorithmSuite;
 
 /// A plaintext data key. Zeroized on drop; `Debug` shows only its length.
 ///
 /// ```
-/// let key = esdk::DataKey::new(vec![0x42; 32]);
+/// let key = esdk::materials::DataKey::new(vec![0x42; 32]);
 /// assert_eq!(key.expose_secret().len(), 32);
 /// assert!(!format!("{key:?}").contains("66"));
 /// ```
@@ -54,7 +55,7 @@ impl fmt::Debug for DataKey {
 /// Built by a materials manager; keyrings add the data key and encrypted data keys.
 ///
 /// ```
-/// let m = esdk::EncryptionMaterials::new(&esdk::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY, Default::default());
+/// let m = esdk::materials::EncryptionMaterials::new(&esdk::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY, Default::default());
 /// assert!(m.data_key.is_none() && m.encrypted_data_keys.is_empty());
 /// ```
 #[derive(Clone, Debug)]
@@ -92,7 +93,7 @@ impl EncryptionMaterials {
 /// verification key for signed suites.
 ///
 /// ```
-/// let m = esdk::DecryptionMaterials::new(&esdk::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY, Default::default());
+/// let m = esdk::materials::DecryptionMaterials::new(&esdk::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY, Default::default());
 /// assert!(m.data_key.is_none());
 /// ```
 #[derive(Clone, Debug)]
@@ -126,7 +127,7 @@ impl DecryptionMaterials {
 /// A request to a materials manager for encryption materials.
 ///
 /// ```
-/// let r = esdk::EncryptionRequest::new(Default::default(), esdk::CommitmentPolicy::default());
+/// let r = esdk::materials::EncryptionRequest::new(Default::default(), esdk::CommitmentPolicy::default());
 /// assert!(r.suite.is_none());
 /// ```
 #[derive(Clone, Debug)]
@@ -160,7 +161,7 @@ impl EncryptionRequest {
 /// A request to a materials manager for decryption materials.
 ///
 /// ```
-/// let r = esdk::DecryptionRequest::new(
+/// let r = esdk::materials::DecryptionRequest::new(
 ///     &esdk::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
 ///     esdk::CommitmentPolicy::default(),
 ///     vec![],

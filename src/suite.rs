@@ -43,7 +43,7 @@ pub enum MessageFormatVersion {
 /// Suites are `'static` values; compare them by [`AlgorithmSuite::id`].
 ///
 /// ```
-/// let suite = esdk::AlgorithmSuite::from_id(0x0578).unwrap();
+/// let suite = esdk::suite::AlgorithmSuite::from_id(0x0578).unwrap();
 /// assert_eq!(suite, &esdk::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384);
 /// assert!(suite.is_committing() && suite.is_signing());
 /// ```
@@ -78,8 +78,8 @@ impl AlgorithmSuite {
     /// [`crate::Error::UnknownSuite`] for an id that is not one of the 11 suites.
     ///
     /// ```
-    /// assert!(esdk::AlgorithmSuite::from_id(0x0014).is_ok());
-    /// assert!(esdk::AlgorithmSuite::from_id(0x0015).is_err());
+    /// assert!(esdk::suite::AlgorithmSuite::from_id(0x0014).is_ok());
+    /// assert!(esdk::suite::AlgorithmSuite::from_id(0x0015).is_err());
     /// ```
     pub fn from_id(id: u16) -> crate::Result<&'static AlgorithmSuite> {
         ALL.iter()

@@ -16,12 +16,14 @@ use std::time::Duration;
 
 use common::*;
 use esdk::blocking::{block_on, decrypt, encrypt};
-use esdk::MaterialsFuture;
+use esdk::cmm::RequiredEncryptionContextMaterialsManager;
+use esdk::header::ContentType;
+use esdk::keyring::MaterialsFuture;
+use esdk::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
+use esdk::suite::AlgorithmSuite;
 use esdk::{
-    suite, AlgorithmSuite, Client, CommitmentPolicy, ContentType, DecryptionMaterials,
-    DefaultMaterialsManager, EncryptedDataKey, EncryptionContext, EncryptionMaterials, Error,
-    FormatError, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring,
-    RequiredEncryptionContextMaterialsManager, RsaPadding,
+    suite, Client, CommitmentPolicy, DefaultMaterialsManager, EncryptionContext, Error,
+    FormatError, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding,
 };
 
 #[test]
@@ -236,7 +238,7 @@ fn error_display() {
     assert_eq!(attempts[0].key_name, "other-key");
     assert!(matches!(
         &attempts[0].error,
-        Error::Keyring(k) if k.kind() == esdk::KeyringErrorKind::NoMatchingKey
+        Error::Keyring(k) if k.kind() == esdk::error::KeyringErrorKind::NoMatchingKey
     ));
     let truncated = decrypt(&Client::default(), &keyring, &signed[..10]).unwrap_err();
     assert!(
@@ -257,7 +259,7 @@ fn public_types_are_send_and_sync() {
     assert_send_sync::<Client>();
     assert_send_sync::<RawAesKeyring>();
     assert_send_sync::<RawRsaKeyring>();
-    assert_send_sync::<esdk::RawRsaKeyringBuilder>();
+    assert_send_sync::<esdk::keyring::RawRsaKeyringBuilder>();
     assert_send_sync::<MultiKeyring>();
     assert_send_sync::<DefaultMaterialsManager>();
     assert_send_sync::<RequiredEncryptionContextMaterialsManager>();

@@ -812,7 +812,7 @@ fn write_fuzz_seed_corpora() {
         }
     }
     for (name, c) in contexts() {
-        let bytes = esdk::internal::serialize_context(&c).unwrap();
+        let bytes = esdk::hazmat::serialize_encryption_context(&c).unwrap();
         write("context", &name.replace(' ', "-"), &bytes);
     }
     // Non-canonical serializations the parser accepts: unsorted keys, and a count of zero.

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 
 const CASES: u32 = 64;
 
-fn any_suite() -> impl Strategy<Value = &'static esdk::AlgorithmSuite> {
+fn any_suite() -> impl Strategy<Value = &'static esdk::suite::AlgorithmSuite> {
     (0..esdk::suite::ALL.len()).prop_map(|i| esdk::suite::ALL[i])
 }
 
@@ -50,7 +50,7 @@ fn stream(client: &Client, message: &[u8], chunk: usize) -> esdk::Result<Vec<u8>
 }
 
 /// A valid message of `suite`: 3 frames of 16 bytes and a final one of 7, with a context.
-fn message(suite: &'static esdk::AlgorithmSuite) -> Vec<u8> {
+fn message(suite: &'static esdk::suite::AlgorithmSuite) -> Vec<u8> {
     encrypt(
         &client(suite, 16),
         &aes_keyring(),

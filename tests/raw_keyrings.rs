@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use common::*;
 use esdk::blocking::{block_on, decrypt, encrypt};
+use esdk::keyring::RawRsaKeyringBuilder;
+use esdk::materials::EncryptionMaterials;
 use esdk::{
-    suite, EncryptionContext, EncryptionMaterials, Error, Keyring, MultiKeyring, RawAesKeyring,
-    RawRsaKeyring, RawRsaKeyringBuilder, RsaPadding,
+    suite, EncryptionContext, Error, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring,
+    RsaPadding,
 };
 
 const PADDINGS: [RsaPadding; 5] = [

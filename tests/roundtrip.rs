@@ -11,10 +11,12 @@ use std::sync::Arc;
 
 use common::*;
 use esdk::blocking::{decrypt, decrypt_with, encrypt, encrypt_with};
+use esdk::cmm::RequiredEncryptionContextMaterialsManager;
+use esdk::header::ContentType;
+use esdk::suite::AlgorithmSuite;
 use esdk::{
-    suite, AlgorithmSuite, Client, CommitmentPolicy, ContentType, DefaultMaterialsManager,
-    EncryptionContext, Error, Keyring, MultiKeyring, RawAesKeyring,
-    RequiredEncryptionContextMaterialsManager, RsaPadding,
+    suite, Client, CommitmentPolicy, DefaultMaterialsManager, EncryptionContext, Error, Keyring,
+    MultiKeyring, RawAesKeyring, RsaPadding,
 };
 
 /// Sizes for frame length `f`: 0, 1, f-1, f, f+1, 3f+5 (duplicates removed).
@@ -598,7 +600,7 @@ fn decrypt_with_checks_the_context() {
                     &keyring,
                     &message,
                     &esdk::DecryptOptions::new().reproduced_context(
-                        (ctx(&[(esdk::PUBLIC_KEY_CONTEXT_KEY, "AAAA")])).clone()
+                        (ctx(&[(esdk::cmm::PUBLIC_KEY_CONTEXT_KEY, "AAAA")])).clone()
                     )
                 ),
                 Err(Error::ContextMismatch { .. })
@@ -685,8 +687,9 @@ mod non_framed {
     impl esdk::MaterialsManager for ForceSuite {
         fn encryption_materials<'a>(
             &'a self,
-            mut request: esdk::EncryptionRequest,
-        ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::EncryptionMaterials>> {
+            mut request: esdk::materials::EncryptionRequest,
+        ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::EncryptionMaterials>>
+        {
             request.suite = Some(&suite::AES_256_GCM_IV12_TAG16_HKDF_SHA256);
             request.commitment_policy = esdk::CommitmentPolicy::ForbidEncryptAllowDecrypt;
             self.0.encryption_materials(request)
@@ -694,8 +697,9 @@ mod non_framed {
 
         fn decryption_materials<'a>(
             &'a self,
-            request: esdk::DecryptionRequest,
-        ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::DecryptionMaterials>> {
+            request: esdk::materials::DecryptionRequest,
+        ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::DecryptionMaterials>>
+        {
             self.0.decryption_materials(request)
         }
     }

@@ -10,14 +10,17 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 
 use common::*;
+use esdk::cmm::RequiredEncryptionContextMaterialsManager;
+use esdk::keyring::MaterialsFuture;
+use esdk::materials::{
+    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, SigningKey,
+};
 use esdk::stream::io::{DecryptingReader, EncryptingWriter};
 use esdk::stream::{Decryptor, Encryptor};
 use esdk::suite::SignatureAlgorithm;
-use esdk::MaterialsFuture;
 use esdk::{
-    suite, Client, DataKey, DecryptionMaterials, DefaultMaterialsManager, EncryptedDataKey,
-    EncryptionContext, EncryptionMaterials, Keyring, MaterialsManager, MultiKeyring, RawAesKeyring,
-    RawRsaKeyring, RequiredEncryptionContextMaterialsManager, RsaPadding, SigningKey,
+    suite, Client, DefaultMaterialsManager, EncryptionContext, Keyring, MaterialsManager,
+    MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding,
 };
 
 fn base64(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
@@ -343,7 +346,8 @@ fn materials_produced_by_keyrings_and_cmms() {
     let known = known_key();
     let cmm = DefaultMaterialsManager::new(Arc::new(KnownDataKey(known.clone())));
     for &suite in suite::ALL {
-        let request = esdk::EncryptionRequest::new(EncryptionContext::new(), policy_for(suite));
+        let request =
+            esdk::materials::EncryptionRequest::new(EncryptionContext::new(), policy_for(suite));
         let mut request = request;
         request.suite = Some(suite);
         let materials = esdk::blocking::block_on(cmm.encryption_materials(request)).unwrap();

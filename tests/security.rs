@@ -264,9 +264,10 @@ fn reserved_context_prefix_is_refused_on_every_path() {
             key,
         );
         // A materials manager called directly still refuses the public-key entry itself.
-        let request = esdk::EncryptionRequest::new(context.clone(), client.commitment_policy());
+        let request =
+            esdk::materials::EncryptionRequest::new(context.clone(), client.commitment_policy());
         let direct = block_on(cmm.encryption_materials(request));
-        if key == esdk::PUBLIC_KEY_CONTEXT_KEY {
+        if key == esdk::cmm::PUBLIC_KEY_CONTEXT_KEY {
             assert!(direct.is_err());
         }
     }
@@ -441,16 +442,18 @@ impl Counting {
 impl esdk::Keyring for Counting {
     fn on_encrypt<'a>(
         &'a self,
-        materials: esdk::EncryptionMaterials,
-    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::EncryptionMaterials>> {
+        materials: esdk::materials::EncryptionMaterials,
+    ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::EncryptionMaterials>>
+    {
         self.0.on_encrypt(materials)
     }
 
     fn on_decrypt<'a>(
         &'a self,
-        materials: esdk::DecryptionMaterials,
-        encrypted_data_keys: &'a [esdk::EncryptedDataKey],
-    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::DecryptionMaterials>> {
+        materials: esdk::materials::DecryptionMaterials,
+        encrypted_data_keys: &'a [esdk::materials::EncryptedDataKey],
+    ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::DecryptionMaterials>>
+    {
         self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.0.on_decrypt(materials, encrypted_data_keys)
     }

@@ -17,12 +17,14 @@ use std::sync::Arc;
 
 use common::{aes_keyring, plaintext, policy_for, suite};
 use esdk::blocking::block_on;
+use esdk::keyring::MaterialsFuture;
+use esdk::materials::{
+    DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
+};
 use esdk::stream::io::EncryptingWriter;
 use esdk::stream::Encryptor;
-use esdk::{
-    AlgorithmSuite, Client, DecryptionMaterials, DecryptionRequest, DefaultMaterialsManager,
-    EncryptionContext, EncryptionMaterials, EncryptionRequest, MaterialsFuture, MaterialsManager,
-};
+use esdk::suite::AlgorithmSuite;
+use esdk::{Client, DefaultMaterialsManager, EncryptionContext, MaterialsManager};
 
 /// Hands out the same encryption materials every time (data key, EDKs, signing key).
 #[derive(Debug)]

@@ -389,13 +389,17 @@ fn non_committing_message_refused_under_require_decrypt() {
 
 /// Asks its inner materials manager for one suite, whatever the caller's policy allows.
 #[derive(Debug)]
-struct PickSuite(&'static esdk::AlgorithmSuite, esdk::DefaultMaterialsManager);
+struct PickSuite(
+    &'static esdk::suite::AlgorithmSuite,
+    esdk::DefaultMaterialsManager,
+);
 
 impl esdk::MaterialsManager for PickSuite {
     fn encryption_materials<'a>(
         &'a self,
-        mut request: esdk::EncryptionRequest,
-    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::EncryptionMaterials>> {
+        mut request: esdk::materials::EncryptionRequest,
+    ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::EncryptionMaterials>>
+    {
         request.suite = Some(self.0);
         request.commitment_policy = CommitmentPolicy::RequireEncryptAllowDecrypt;
         if !self.0.is_committing() {
@@ -406,8 +410,9 @@ impl esdk::MaterialsManager for PickSuite {
 
     fn decryption_materials<'a>(
         &'a self,
-        request: esdk::DecryptionRequest,
-    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::DecryptionMaterials>> {
+        request: esdk::materials::DecryptionRequest,
+    ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::DecryptionMaterials>>
+    {
         self.1.decryption_materials(request)
     }
 }
@@ -543,7 +548,7 @@ fn reserved_context_key_is_refused_on_encrypt() {
     let keyring = aes_keyring();
     for &s in suite::ALL {
         let client = client(s, 64);
-        let context = ctx(&[(esdk::PUBLIC_KEY_CONTEXT_KEY, "AAAA"), ("other", "x")]);
+        let context = ctx(&[(esdk::cmm::PUBLIC_KEY_CONTEXT_KEY, "AAAA"), ("other", "x")]);
         assert!(
             matches!(
                 encrypt(&client, &keyring, b"x", &context),

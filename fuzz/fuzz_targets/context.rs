@@ -3,7 +3,7 @@
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
-use esdk::internal::{parse_context, serialize_context};
+use esdk::hazmat::{parse_encryption_context as parse_context, serialize_encryption_context as serialize_context};
 use esdk::EncryptionContext;
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 #![no_main]
 
 use esdk::suite::MessageFormatVersion;
-use esdk::ContentType;
+use esdk::header::ContentType;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -49,9 +49,9 @@ fuzz_target!(|data: &[u8]| {
     );
     assert!(esdk::parse_header(&data[..len - 1]).is_err());
     // The stored context is a valid context: it serializes, and parses back to itself.
-    let bytes = esdk::internal::serialize_context(h.encryption_context()).expect("serializes");
+    let bytes = esdk::hazmat::serialize_encryption_context(h.encryption_context()).expect("serializes");
     assert_eq!(
-        &esdk::internal::parse_context(&bytes).expect("parses"),
+        &esdk::hazmat::parse_encryption_context(&bytes).expect("parses"),
         h.encryption_context()
     );
 });

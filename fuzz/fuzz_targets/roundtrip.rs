@@ -3,7 +3,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use esdk::{Client, CommitmentPolicy, EncryptionContext, PUBLIC_KEY_CONTEXT_KEY};
+use esdk::{Client, CommitmentPolicy, EncryptionContext};
+use esdk::cmm::PUBLIC_KEY_CONTEXT_KEY;
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, Arbitrary)]

@@ -2,13 +2,17 @@
 //!
 //! Spec: `framework/cmm-interface.md`.
 
-use crate::future::MaterialsFuture;
 use crate::materials::{
     DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
 
-pub mod default;
-pub mod required_context;
+pub(crate) mod default;
+mod required_context;
+
+pub use crate::format::context::PUBLIC_KEY_CONTEXT_KEY;
+pub use crate::future::MaterialsFuture;
+pub use default::DefaultMaterialsManager;
+pub use required_context::RequiredEncryptionContextMaterialsManager;
 
 /// Supplies encryption and decryption materials. Object-safe and async, so a caching CMM can
 /// wrap any other.

@@ -17,7 +17,7 @@ use crate::materials::{
 /// # fn main() -> Result<(), esdk::Error> {
 /// use std::sync::Arc;
 /// let keyring = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
-/// let cmm = esdk::RequiredEncryptionContextMaterialsManager::new(
+/// let cmm = esdk::cmm::RequiredEncryptionContextMaterialsManager::new(
 ///     Arc::new(esdk::DefaultMaterialsManager::new(keyring)),
 ///     vec!["tenant".to_owned()],
 /// );

@@ -65,7 +65,7 @@ impl MessageHasher {
 /// Its `Debug` shows the curve only.
 ///
 /// ```
-/// let key = esdk::SigningKey::generate(esdk::suite::SignatureAlgorithm::EcdsaP384Sha384).unwrap();
+/// let key = esdk::materials::SigningKey::generate(esdk::suite::SignatureAlgorithm::EcdsaP384Sha384).unwrap();
 /// assert!(!format!("{key:?}").contains(&key.public_key_base64()));
 /// ```
 #[derive(Clone)]
@@ -185,7 +185,8 @@ fn bad_public_key() -> crate::Error {
 /// A public ECDSA verification key, read from a message's encryption context.
 ///
 /// ```
-/// use esdk::{suite::SignatureAlgorithm, SigningKey, VerificationKey};
+/// use esdk::{suite::SignatureAlgorithm};
+/// use esdk::materials::{SigningKey, VerificationKey};
 /// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256).unwrap();
 /// let public = VerificationKey::from_base64(SignatureAlgorithm::EcdsaP256Sha256, &key.public_key_base64());
 /// assert!(public.is_ok());

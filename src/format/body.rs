@@ -192,7 +192,7 @@ pub(crate) fn seal_frame<'o, S: Sink + ?Sized>(
 }
 
 /// Appends `plaintext`, encrypts it in place, and appends the tag.
-#[cfg(any(test, feature = "hazmat"))]
+#[cfg(feature = "hazmat")]
 fn append_sealed(
     aead: &Aead,
     iv: &[u8; IV_LEN],
@@ -333,7 +333,7 @@ pub(crate) fn parse_non_framed<'a>(r: &mut Reader<'a>) -> Result<RawFrame<'a>, F
 
 /// Encrypts a whole plaintext as a non-framed body (used only to build test messages: the
 /// specification lets encrypt write framed bodies only).
-#[cfg(any(test, feature = "hazmat"))]
+#[cfg(feature = "hazmat")]
 pub(crate) fn seal_non_framed(
     aead: &Aead,
     message_id: &[u8],

@@ -22,7 +22,7 @@ const V2_TAIL_LEN: usize = 1 + 4 + COMMITMENT_LEN + TAG_LEN;
 /// One encrypted copy of the data key, as written by a keyring.
 ///
 /// ```
-/// let edk = esdk::EncryptedDataKey {
+/// let edk = esdk::materials::EncryptedDataKey {
 ///     provider_id: "my-namespace".into(),
 ///     provider_info: b"my-key".to_vec(),
 ///     ciphertext: vec![1, 2, 3],
@@ -42,7 +42,7 @@ pub struct EncryptedDataKey {
 /// How the message body is laid out.
 ///
 /// ```
-/// use esdk::ContentType;
+/// use esdk::header::ContentType;
 /// let framed = ContentType::Framed { frame_length: std::num::NonZeroU32::new(4096).unwrap() };
 /// assert_ne!(framed, ContentType::NonFramed);
 /// ```

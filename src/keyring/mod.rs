@@ -6,9 +6,13 @@ use crate::format::header::EncryptedDataKey;
 pub use crate::future::MaterialsFuture;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
 
-pub mod multi;
-pub mod raw_aes;
-pub mod raw_rsa;
+mod multi;
+mod raw_aes;
+mod raw_rsa;
+
+pub use multi::MultiKeyring;
+pub use raw_aes::RawAesKeyring;
+pub use raw_rsa::{RawRsaKeyring, RawRsaKeyringBuilder, RsaPadding};
 
 /// Generates, wraps and unwraps data keys. Object-safe and async, so keyrings that call a key
 /// service (AWS KMS) fit the same trait as local ones; local keyrings return ready futures.

@@ -340,8 +340,9 @@ mod tests {
         let frame_len = 4096;
         let plaintext: Vec<u8> = (0..frame_len * 700).map(|i| (i % 249) as u8).collect();
         let alg = crate::suite::SignatureAlgorithm::EcdsaP384Sha384;
-        let key = crate::SigningKey::generate(alg).unwrap();
-        let public = crate::VerificationKey::from_base64(alg, &key.public_key_base64()).unwrap();
+        let key = crate::materials::SigningKey::generate(alg).unwrap();
+        let public =
+            crate::materials::VerificationKey::from_base64(alg, &key.public_key_base64()).unwrap();
         for threads in [1, 2, 3] {
             let mut out = vec![0u8; 700 * body::regular_frame_size(frame_len)];
             let mut hasher = MessageHasher::new(alg);

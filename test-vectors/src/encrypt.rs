@@ -70,7 +70,7 @@ pub struct EncryptTest {
     /// The name of the plaintext (a key of the manifest's `plaintexts`).
     pub plaintext: String,
     /// The algorithm suite.
-    pub suite: &'static esdk::AlgorithmSuite,
+    pub suite: &'static esdk::suite::AlgorithmSuite,
     /// The frame length; 0 means a non-framed message.
     pub frame_size: u64,
     /// The encryption context given to encrypt.
@@ -199,10 +199,10 @@ fn locate(path: &Path) -> Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
-fn parse_suite(hex: &str) -> Result<&'static esdk::AlgorithmSuite> {
+fn parse_suite(hex: &str) -> Result<&'static esdk::suite::AlgorithmSuite> {
     let id = u16::from_str_radix(hex.trim_start_matches("0x"), 16)
         .with_context(|| format!("algorithm {hex:?} is not a hex suite ID"))?;
-    esdk::AlgorithmSuite::from_id(id).with_context(|| format!("algorithm {hex:?}"))
+    esdk::suite::AlgorithmSuite::from_id(id).with_context(|| format!("algorithm {hex:?}"))
 }
 
 fn parse_context(t: &Value, name: &str) -> Result<esdk::EncryptionContext> {
@@ -357,7 +357,10 @@ pub fn build_for_encrypt(desc: &KeyDescription, keys: &Keys) -> Result<ForEncryp
                     skip @ ForEncrypt::Skip(_) => return Ok(skip),
                 };
             Ok(ForEncrypt::Cmm(Arc::new(
-                esdk::RequiredEncryptionContextMaterialsManager::new(underlying, required.clone()),
+                esdk::cmm::RequiredEncryptionContextMaterialsManager::new(
+                    underlying,
+                    required.clone(),
+                ),
             )))
         }
     }
@@ -463,7 +466,7 @@ pub fn file_name(id: &str) -> String {
 /// # Errors
 /// For a frame length over `u32::MAX`.
 pub fn encrypt_client(
-    suite: &'static esdk::AlgorithmSuite,
+    suite: &'static esdk::suite::AlgorithmSuite,
     frame_size: u64,
 ) -> Result<esdk::Client> {
     let policy = if suite.is_committing() {

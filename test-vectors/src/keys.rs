@@ -307,7 +307,11 @@ impl Built {
 /// # Errors
 /// When the description names a missing key, the key material is invalid, or a CMM is nested
 /// inside a keyring.
-pub fn build(desc: &KeyDescription, keys: &Keys, edks: &[esdk::EncryptedDataKey]) -> Result<Built> {
+pub fn build(
+    desc: &KeyDescription,
+    keys: &Keys,
+    edks: &[esdk::materials::EncryptedDataKey],
+) -> Result<Built> {
     match desc {
         KeyDescription::Raw(raw) => build_raw(raw, keys),
         KeyDescription::Kms { kind, key, arn } => Ok(Built::Skip(kms_reason(
@@ -375,7 +379,10 @@ pub fn build(desc: &KeyDescription, keys: &Keys, edks: &[esdk::EncryptedDataKey]
                     other => return Ok(other),
                 };
             Ok(Built::Cmm(Arc::new(
-                esdk::RequiredEncryptionContextMaterialsManager::new(underlying, required.clone()),
+                esdk::cmm::RequiredEncryptionContextMaterialsManager::new(
+                    underlying,
+                    required.clone(),
+                ),
             )))
         }
     }
@@ -518,7 +525,7 @@ fn kms_reason(
     key: Option<&str>,
     arn: Option<&str>,
     keys: &Keys,
-    edks: &[esdk::EncryptedDataKey],
+    edks: &[esdk::materials::EncryptedDataKey],
 ) -> Result<String> {
     let mut names: Vec<String> = Vec::new();
     if let Some(arn) = arn {

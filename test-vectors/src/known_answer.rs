@@ -15,14 +15,14 @@ use crate::run::{compare, parallel_map, Outcome, Report, TestResult};
 /// It cannot encrypt. `Debug` shows only the key length.
 #[derive(Debug, Clone)]
 pub struct StaticDataKeyKeyring {
-    key: esdk::DataKey,
+    key: esdk::materials::DataKey,
 }
 
 impl StaticDataKeyKeyring {
     /// A keyring that always decrypts to `key`.
     pub fn new(key: Vec<u8>) -> Self {
         Self {
-            key: esdk::DataKey::new(key),
+            key: esdk::materials::DataKey::new(key),
         }
     }
 }
@@ -30,20 +30,24 @@ impl StaticDataKeyKeyring {
 impl esdk::Keyring for StaticDataKeyKeyring {
     fn on_encrypt<'a>(
         &'a self,
-        _materials: esdk::EncryptionMaterials,
-    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::EncryptionMaterials>> {
-        esdk::MaterialsFuture::ready(Err(esdk::Error::Keyring(esdk::KeyringError::new(
-            esdk::KeyringErrorKind::Configuration,
-            "StaticDataKeyKeyring is for decrypting known-answer vectors only",
-        ))))
+        _materials: esdk::materials::EncryptionMaterials,
+    ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::EncryptionMaterials>>
+    {
+        esdk::keyring::MaterialsFuture::ready(Err(esdk::Error::Keyring(
+            esdk::error::KeyringError::new(
+                esdk::error::KeyringErrorKind::Configuration,
+                "StaticDataKeyKeyring is for decrypting known-answer vectors only",
+            ),
+        )))
     }
 
     fn on_decrypt<'a>(
         &'a self,
-        mut materials: esdk::DecryptionMaterials,
-        _encrypted_data_keys: &'a [esdk::EncryptedDataKey],
-    ) -> esdk::MaterialsFuture<'a, esdk::Result<esdk::DecryptionMaterials>> {
-        esdk::MaterialsFuture::new(async move {
+        mut materials: esdk::materials::DecryptionMaterials,
+        _encrypted_data_keys: &'a [esdk::materials::EncryptedDataKey],
+    ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::DecryptionMaterials>>
+    {
+        esdk::keyring::MaterialsFuture::new(async move {
             if materials.data_key.is_some() {
                 return Err(esdk::Error::ApiMisuse(
                     "decryption materials already hold a data key",
@@ -195,7 +199,7 @@ fn oracle_case(client: &esdk::Client, v: &Value) -> Result<Outcome> {
     let suite_hex = json::str_field(v, "algorithm-suite")?;
     let suite = u16::from_str_radix(suite_hex, 16)
         .ok()
-        .and_then(|id| esdk::AlgorithmSuite::from_id(id).ok())
+        .and_then(|id| esdk::suite::AlgorithmSuite::from_id(id).ok())
         .with_context(|| format!("unknown algorithm-suite {suite_hex:?}"))?;
     let key = match key_type {
         "null" => vec![0u8; suite.key_len],

@@ -342,7 +342,7 @@ fn parse_legacy_case(
     let suite_id = json::str_field(t, "algorithm")?;
     let suite = u16::from_str_radix(suite_id, 16)
         .ok()
-        .and_then(|id| esdk::AlgorithmSuite::from_id(id).ok())
+        .and_then(|id| esdk::suite::AlgorithmSuite::from_id(id).ok())
         .with_context(|| format!("unknown algorithm {suite_id:?}"))?;
     let mut children = Vec::new();
     let list = json::object_field(t, "master_keys")?

@@ -518,7 +518,9 @@ pub fn run_fixtures(dir: &Path, options: &RunOptions) -> Result<Report> {
                 Err(e) => return Outcome::Fail(e.to_string()),
             };
             match esdk::parse_header(&message) {
-                Ok(h) if h.unauthenticated().content_type() == esdk::ContentType::NonFramed => {}
+                Ok(h)
+                    if h.unauthenticated().content_type()
+                        == esdk::header::ContentType::NonFramed => {}
                 Ok(h) => {
                     return Outcome::Fail(format!(
                         "expected a non-framed message, the header says {:?}",

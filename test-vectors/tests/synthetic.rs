@@ -43,7 +43,7 @@ fn write(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
-fn encrypt(suite: &'static esdk::AlgorithmSuite, plaintext: &[u8]) -> Vec<u8> {
+fn encrypt(suite: &'static esdk::suite::AlgorithmSuite, plaintext: &[u8]) -> Vec<u8> {
     let keyring = esdk::RawAesKeyring::new("ns", "aes-256", &AES_KEY)
         .unwrap_or_else(|e| panic!("keyring: {e}"));
     let client = esdk::Client::builder()

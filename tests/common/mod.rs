@@ -3,10 +3,12 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use esdk::cmm::PUBLIC_KEY_CONTEXT_KEY;
+use esdk::header::ContentType;
+use esdk::suite::AlgorithmSuite;
 use esdk::suite::{MessageFormatVersion, SignatureAlgorithm};
 use esdk::{
-    AlgorithmSuite, Client, CommitmentPolicy, ContentType, EncryptionContext, Header,
-    RawAesKeyring, RawRsaKeyring, RsaPadding, PUBLIC_KEY_CONTEXT_KEY,
+    Client, CommitmentPolicy, EncryptionContext, Header, RawAesKeyring, RawRsaKeyring, RsaPadding,
 };
 
 pub const RSA_PRIVATE_PEM: &str = include_str!("../data/rsa-2048-private.pem");
