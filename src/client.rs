@@ -5,36 +5,31 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use crate::crypto::aead::Aead;
-use crate::crypto::kdf::{self, V1Info};
-use crate::crypto::signature::MessageHasher;
-use crate::format::codec::Reader;
-use crate::format::context::{self, EncryptionContext};
-use crate::format::header::{ContentType, Header, UnauthenticatedHeader};
+use crate::format::context::EncryptionContext;
+use crate::format::header::Header;
 use crate::keyring::Keyring;
-use crate::materials::{DecryptionRequest, EncryptionMaterials, EncryptionRequest};
 use crate::options::{DecryptOptions, EncryptOptions, KeySource};
 use crate::policy::{CommitmentPolicy, Limits};
 use crate::stream::sink::{Presized, Sink};
 use crate::stream::{Decryptor, Encryptor};
-use crate::suite::{AlgorithmSuite, Kdf};
+use crate::suite::AlgorithmSuite;
 use crate::Error;
 
 /// The default frame length: 4096 bytes.
 pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
 
 #[derive(Debug, Clone)]
-struct Config {
-    commitment_policy: CommitmentPolicy,
-    suite: Option<&'static AlgorithmSuite>,
-    frame_length: NonZeroU32,
-    limits: Limits,
-    unsigned_only: bool,
-    legacy_net_v4_0_0_retry: bool,
-    threads: usize,
+pub(crate) struct Config {
+    pub(crate) commitment_policy: CommitmentPolicy,
+    pub(crate) suite: Option<&'static AlgorithmSuite>,
+    pub(crate) frame_length: NonZeroU32,
+    pub(crate) limits: Limits,
+    pub(crate) unsigned_only: bool,
+    pub(crate) legacy_net_v4_0_0_retry: bool,
+    pub(crate) threads: usize,
     /// Test hook (`hazmat`): the message id encrypt uses instead of a random one.
     #[cfg(feature = "hazmat")]
-    fixed_message_id: Option<Vec<u8>>,
+    pub(crate) fixed_message_id: Option<Vec<u8>>,
 }
 
 impl Default for Config {
@@ -73,7 +68,7 @@ impl Default for Config {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Client {
-    config: Arc<Config>,
+    pub(crate) config: Arc<Config>,
 }
 
 /// Builds a [`Client`]; every setting has a secure default. The setters cannot fail;
@@ -281,20 +276,6 @@ pub struct MessageInfo {
     pub header: Header,
     /// The full encryption context: the stored one plus reproduced keys that were not stored.
     pub encryption_context: EncryptionContext,
-}
-
-/// Serializes the context pairs that are authenticated but not stored.
-fn authenticate_only(context: &EncryptionContext, required: &[String]) -> crate::Result<Vec<u8>> {
-    let only: EncryptionContext = context
-        .iter()
-        .filter(|(k, _)| required.contains(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    context::serialize(&only)
-}
-
-fn header_auth_aad(header: &Header, auth_only: &[u8]) -> Vec<u8> {
-    [header.body_bytes.as_slice(), auth_only].concat()
 }
 
 impl Client {
@@ -518,28 +499,6 @@ impl Client {
         res
     }
 
-    pub(crate) async fn encryption_materials(
-        &self,
-        source: KeySource<'_>,
-        plaintext_len: Option<u64>,
-        encryption_context: &EncryptionContext,
-    ) -> crate::Result<EncryptionMaterials> {
-        // encrypt.md: a caller's context key beginning with `aws-crypto-` MUST fail encrypt.
-        if encryption_context
-            .keys()
-            .any(|k| k.starts_with(context::RESERVED_KEY_PREFIX))
-        {
-            return Err(Error::InvalidContext(
-                "encryption context keys beginning with `aws-crypto-` are reserved",
-            ));
-        }
-        let mut request =
-            EncryptionRequest::new(encryption_context.clone(), self.config.commitment_policy);
-        request.suite = self.config.suite;
-        request.max_plaintext_length = plaintext_len;
-        source.encryption_materials(request).await
-    }
-
     async fn encrypt_to(
         &self,
         source: KeySource<'_>,
@@ -557,78 +516,6 @@ impl Client {
         )
         .await?;
         encryptor.seal_all(&header, plaintext, out)
-    }
-
-    /// Checks the materials, derives keys and writes the authenticated header.
-    pub(crate) fn prepare_encrypt(
-        &self,
-        materials: EncryptionMaterials,
-        content_type: ContentType,
-    ) -> crate::Result<PreparedEncrypt> {
-        let config = &self.config;
-        let suite = materials.suite;
-        config.commitment_policy.check_encrypt(suite)?;
-        if let Some(limit) = config.limits.max_encrypted_data_keys {
-            if materials.encrypted_data_keys.len() > usize::from(limit) {
-                return Err(Error::TooManyEncryptedDataKeys { limit });
-            }
-        }
-        if suite.is_signing() != materials.signing_key.is_some() {
-            return Err(Error::InvalidMaterials(
-                "signing key present for an unsigned suite, or missing for a signed one",
-            ));
-        }
-        let data_key = materials.data_key.as_ref().ok_or(Error::InvalidMaterials(
-            "no data key in the encryption materials",
-        ))?;
-        let required = &materials.required_encryption_context_keys;
-        if let Some(key) = required
-            .iter()
-            .find(|k| !materials.encryption_context.contains_key(*k))
-        {
-            return Err(Error::ContextMismatch { key: key.clone() });
-        }
-        let message_id = self.message_id(suite)?;
-        let commitment = if suite.is_committing() {
-            Some(kdf::commitment(
-                suite,
-                data_key.expose_secret(),
-                &message_id,
-            )?)
-        } else {
-            None
-        };
-        let content_key =
-            kdf::derive_content_key(suite, data_key.expose_secret(), &message_id, V1Info::Spec)?;
-        let aead = Aead::new(&content_key)?;
-        let stored: EncryptionContext = materials
-            .encryption_context
-            .iter()
-            .filter(|(k, _)| !required.contains(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let auth_only = authenticate_only(&materials.encryption_context, required)?;
-        let mut header = Header::new(
-            suite,
-            message_id,
-            stored,
-            materials.encrypted_data_keys,
-            content_type,
-            commitment,
-        )?;
-        header.auth_tag = aead.seal(
-            &header.header_iv,
-            &header_auth_aad(&header, &auth_only),
-            &mut [],
-        )?;
-        let mut header_bytes = header.body_bytes.clone();
-        header_bytes.extend_from_slice(&header.auth_bytes());
-        Ok(PreparedEncrypt {
-            header,
-            header_bytes,
-            aead,
-            signing_key: materials.signing_key,
-        })
     }
 
     /// One-shot decrypt into `out`; on failure whatever was written to `out` is wiped and
@@ -665,174 +552,4 @@ impl Client {
             }
         }
     }
-
-    /// A fresh random message id of `suite`'s length (or the `hazmat` test hook's fixed one).
-    fn message_id(&self, suite: &AlgorithmSuite) -> crate::Result<Vec<u8>> {
-        #[cfg(feature = "hazmat")]
-        if let Some(id) = &self.config.fixed_message_id {
-            if id.len() != suite.message_id_len() {
-                return Err(Error::ApiMisuse(
-                    "the fixed message id does not have the suite's message id length",
-                ));
-            }
-            return Ok(id.clone());
-        }
-        let mut message_id = vec![0u8; suite.message_id_len()];
-        crate::crypto::random_bytes(&mut message_id)?;
-        Ok(message_id)
-    }
-
-    /// Gets materials, checks commitment and header authentication, and derives the content key.
-    pub(crate) async fn prepare_decrypt(
-        &self,
-        source: KeySource<'_>,
-        header: Header,
-        reproduced: Option<&EncryptionContext>,
-    ) -> crate::Result<PreparedDecrypt> {
-        let config = &self.config;
-        let suite = header.suite;
-        config.commitment_policy.check_decrypt(suite)?;
-        if config.unsigned_only && suite.is_signing() {
-            return Err(Error::SignedSuiteRefused(suite.id));
-        }
-        let mut request = DecryptionRequest::new(
-            suite,
-            config.commitment_policy,
-            header.encrypted_data_keys.clone(),
-            header.encryption_context.clone(),
-        );
-        request.reproduced_encryption_context = reproduced.cloned();
-        let materials = source.decryption_materials(request).await?;
-        if materials.suite.id != suite.id {
-            return Err(Error::InvalidMaterials(
-                "the materials manager returned another algorithm suite",
-            ));
-        }
-        if suite.is_signing() && materials.verification_key.is_none() {
-            return Err(Error::InvalidMaterials(
-                "no verification key for a signed suite",
-            ));
-        }
-        let data_key = materials.data_key.as_ref().ok_or(Error::InvalidMaterials(
-            "no data key in the decryption materials",
-        ))?;
-        let data_key = data_key.expose_secret();
-        if let Some(stored) = &header.commitment {
-            kdf::verify_commitment(suite, data_key, &header.message_id, stored)?;
-        }
-        let auth_only = authenticate_only(
-            &materials.encryption_context,
-            &materials.required_encryption_context_keys,
-        )?;
-        let key = kdf::derive_content_key(suite, data_key, &header.message_id, V1Info::Spec)?;
-        let aead = Aead::new(&key)?;
-        let aead = if aead.open(
-            &header.header_iv,
-            &header_auth_aad(&header, &auth_only),
-            &mut [],
-            &header.auth_tag,
-        ) {
-            aead
-        } else if config.legacy_net_v4_0_0_retry {
-            legacy_net_v4_0_0_retry(&header, data_key, &auth_only)?
-        } else {
-            return Err(Error::HeaderAuthentication);
-        };
-        Ok(PreparedDecrypt {
-            header,
-            aead,
-            verification_key: materials.verification_key,
-            encryption_context: materials.encryption_context,
-        })
-    }
-}
-
-/// Retries header authentication the way ESDK-.NET 4.0.0 computed it; see
-/// [`ClientBuilder::legacy_net_v4_0_0_retry`].
-fn legacy_net_v4_0_0_retry(
-    header: &Header,
-    data_key: &[u8],
-    auth_only: &[u8],
-) -> crate::Result<Aead> {
-    let suite = header.suite;
-    let hkdf_bug = matches!(suite.kdf, Kdf::HkdfSha256 | Kdf::HkdfSha384);
-    let aad_bug = auth_only.is_empty();
-    if !hkdf_bug && !aad_bug {
-        return Err(Error::HeaderAuthentication);
-    }
-    let info = if hkdf_bug {
-        V1Info::LegacyNetV400
-    } else {
-        V1Info::Spec
-    };
-    let key = kdf::derive_content_key(suite, data_key, &header.message_id, info)?;
-    let aead = Aead::new(&key)?;
-    let mut aad = header_auth_aad(header, auth_only);
-    if aad_bug {
-        aad.extend_from_slice(&[0, 0]);
-    }
-    if aead.open(&header.header_iv, &aad, &mut [], &header.auth_tag) {
-        Ok(aead)
-    } else {
-        Err(Error::HeaderAuthentication)
-    }
-}
-
-/// State after the header of a message being encrypted is written.
-#[derive(Debug)]
-pub(crate) struct PreparedEncrypt {
-    pub(crate) header: Header,
-    pub(crate) header_bytes: Vec<u8>,
-    pub(crate) aead: Aead,
-    pub(crate) signing_key: Option<crate::materials::SigningKey>,
-}
-
-impl PreparedEncrypt {
-    /// For signed suites, signs `message` (header and body) and appends the footer.
-    #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
-    pub(crate) fn append_footer(&self, message: &mut Vec<u8>) -> crate::Result<()> {
-        if let Some(key) = &self.signing_key {
-            let mut hasher = MessageHasher::new(key.algorithm());
-            hasher.update(message);
-            crate::format::codec::put_u16_prefixed(message, &key.sign(hasher)?, "signature")?;
-        }
-        Ok(())
-    }
-}
-
-/// State after the header of a message being decrypted is authenticated.
-#[derive(Debug)]
-pub(crate) struct PreparedDecrypt {
-    pub(crate) header: Header,
-    pub(crate) aead: Aead,
-    pub(crate) verification_key: Option<crate::materials::VerificationKey>,
-    pub(crate) encryption_context: EncryptionContext,
-}
-
-/// Parses a message's header without any key. Nothing in it is authenticated.
-///
-/// # Errors
-/// [`Error::Malformed`] or [`Error::UnknownSuite`] when the header cannot be read.
-///
-/// ```
-/// # fn main() -> Result<(), esdk::Error> {
-/// # let keyring = esdk::RawAesKeyring::new("ns", "k", &[7u8; 32])?;
-/// # let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
-/// let header = esdk::parse_header(&message)?;
-/// assert_eq!(header.unauthenticated().suite().id, 0x0578);
-/// # Ok(()) }
-/// ```
-pub fn parse_header(message: &[u8]) -> crate::Result<UnauthenticatedHeader> {
-    let mut r = Reader::new(message);
-    let header = Header::parse(
-        &mut r,
-        &Limits {
-            max_header_length: usize::MAX,
-            ..Limits::default()
-        },
-    )?;
-    Ok(UnauthenticatedHeader {
-        header,
-        header_len: r.position(),
-    })
 }

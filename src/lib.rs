@@ -19,10 +19,13 @@ pub mod error;
 mod format;
 mod future;
 pub mod header;
+mod header_auth;
 pub mod keyring;
+mod legacy_net_retry;
 pub mod materials;
 mod options;
 mod policy;
+mod prepare;
 pub mod stream;
 pub mod suite;
 

@@ -5,4 +5,5 @@
 pub(crate) mod body;
 pub(crate) mod codec;
 pub(crate) mod context;
+pub(crate) mod footer;
 pub(crate) mod header;

@@ -4,13 +4,15 @@ use zeroize::Zeroizing;
 
 use super::parallel;
 use super::sink::Sink;
-use crate::client::{Client, PreparedDecrypt};
+use crate::client::Client;
 use crate::crypto::signature::MessageHasher;
 use crate::error::FormatError;
 use crate::format::body::{self, RawFrame, FINAL_FRAME_STRING, FRAME_STRING, SINGLE_BLOCK_STRING};
 use crate::format::codec::Reader;
+use crate::format::footer;
 use crate::format::header::{ContentType, Header, HeaderScanner, UnauthenticatedHeader};
 use crate::options::{DecryptOptions, KeySource};
+use crate::prepare::PreparedDecrypt;
 use crate::{EncryptionContext, Error};
 
 /// Where the decryptor is in the message.
@@ -194,7 +196,7 @@ impl Decryptor {
                 }
                 ContentType::NonFramed => usize::MAX,
             },
-            State::Footer(_) => 2 + usize::from(u16::MAX),
+            State::Footer(_) => footer::MAX_LEN,
             _ => usize::MAX,
         }
     }
@@ -525,7 +527,7 @@ impl Decryptor {
                     }
                 }
                 State::Footer(body) => {
-                    let signature = match r.u16_prefixed("footer.signature") {
+                    let signature = match footer::read(&mut r) {
                         Ok(sig) => sig,
                         Err(FormatError::Truncated(_)) => return Ok(start),
                         Err(e) => return Err(e.into()),

@@ -4,11 +4,12 @@ use zeroize::Zeroizing;
 
 use super::parallel;
 use super::sink::{extend_wiping, Presized, Sink};
-use crate::client::{Client, PreparedEncrypt};
+use crate::client::Client;
 use crate::crypto::signature::MessageHasher;
 use crate::format::body;
 use crate::format::header::{ContentType, Header};
 use crate::options::{EncryptOptions, KeySource};
+use crate::prepare::PreparedEncrypt;
 use crate::{EncryptionContext, Error};
 
 /// Encrypts a plaintext given in pieces of any size into a framed message, with no I/O of its
@@ -348,7 +349,7 @@ impl Encryptor {
         self.seal(last, true, out)?;
         if let (Some(hasher), Some(key)) = (self.hasher.take(), self.prepared.signing_key.as_ref())
         {
-            crate::format::codec::put_u16_prefixed(out, &key.sign(hasher)?, "signature")?;
+            crate::format::footer::write(out, &key.sign(hasher)?)?;
         }
         Ok(())
     }
