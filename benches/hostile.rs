@@ -1,4 +1,4 @@
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! What hostile message shapes cost per input byte, next to a normal message of the same size.
 //! Decrypt must stay linear in its input whatever the shape.
 //!

@@ -1,4 +1,4 @@
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Throughput and latency of esdk, with raw AES-256-GCM and SHA-384 over the same bytes as the
 //! physical reference, in the same run.
 //!

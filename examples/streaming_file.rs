@@ -41,10 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut key = [0u8; 32];
     getrandom::getrandom(&mut key)?;
     let keyring = RawAesKeyring::new("esdk-example", "file-key", &key)?;
-    let client = Client::builder()
-        .frame_length(frame_length)
-        .build()
-        .unwrap();
+    let client = Client::builder().frame_length(frame_length).build()?;
     let context = EncryptionContext::from([("file".to_owned(), input.clone())]);
 
     let mut source: Box<dyn Read> = match input.strip_prefix("gen:") {

@@ -31,7 +31,8 @@ impl Wake for ThreadWaker {
     }
 }
 
-/// Runs a future to completion on the current thread (for the async calls of [`crate::hazmat`] and custom keyrings).
+/// Runs a future to completion on the current thread (for the async calls of streams, the
+/// `hazmat` module and custom keyrings).
 ///
 /// ```
 /// assert_eq!(esdk::blocking::block_on(async { 1 + 1 }), 2);

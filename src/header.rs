@@ -10,7 +10,7 @@ use crate::policy::Limits;
 /// Parses a message's header without any key. Nothing in it is authenticated.
 ///
 /// # Errors
-/// [`Error::Malformed`] or [`Error::UnknownSuite`] when the header cannot be read.
+/// [`crate::Error::Malformed`] or [`crate::Error::UnknownSuite`] when the header cannot be read.
 ///
 /// ```
 /// # fn main() -> Result<(), esdk::Error> {

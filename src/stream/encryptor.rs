@@ -443,7 +443,7 @@ mod tests {
         let mut e = block_on(Encryptor::new(
             &client,
             source,
-            &crate::EncryptOptions::from(options.clone()),
+            &options,
             &mut out,
         ))
         .unwrap();
@@ -464,7 +464,7 @@ mod tests {
         let mut e = block_on(Encryptor::new(
             &client,
             source,
-            &crate::EncryptOptions::from(options.clone()),
+            &options,
             &mut out,
         ))
         .unwrap();

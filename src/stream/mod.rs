@@ -10,6 +10,7 @@ pub mod io;
 mod parallel;
 pub(crate) mod sink;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub mod tokio;
 
 pub use decryptor::{Decryptor, Verification};

@@ -2,7 +2,7 @@
 //! `result.error`, `decryption-method` and KMS skips, reads zips in place, and survives bad
 //! manifests. Needs no shared vectors.
 
-#![allow(clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
