@@ -440,13 +440,7 @@ mod tests {
         let mut out = Vec::new();
         let options = EncryptOptions::new().plaintext_length(10);
         let source = KeySource::MaterialsManager(&cmm);
-        let mut e = block_on(Encryptor::new(
-            &client,
-            source,
-            &options,
-            &mut out,
-        ))
-        .unwrap();
+        let mut e = block_on(Encryptor::new(&client, source, &options, &mut out)).unwrap();
         e.push(&[1u8; 6], &mut out).unwrap();
         e.push(&[1u8; 4], &mut out).unwrap();
         let before = out.len();
@@ -461,13 +455,7 @@ mod tests {
         let mut out = Vec::new();
         let options = EncryptOptions::new().plaintext_length(10);
         let source = KeySource::MaterialsManager(&cmm);
-        let mut e = block_on(Encryptor::new(
-            &client,
-            source,
-            &options,
-            &mut out,
-        ))
-        .unwrap();
+        let mut e = block_on(Encryptor::new(&client, source, &options, &mut out)).unwrap();
         e.push(&[1u8; 10], &mut out).unwrap();
         e.finish(&mut out).unwrap();
     }
