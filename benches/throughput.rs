@@ -6,11 +6,14 @@
 //! cargo bench --bench throughput -- compare      # the peers' workload (shared/bench), see README
 //! cargo bench --bench throughput -- 'matrix/'    # sizes x suites x frame lengths x threads x modes
 //! cargo bench --bench throughput -- raw          # raw AES-256-GCM and SHA-384
+//! cargo bench --bench throughput -- 'reuse/|compare/'  # reused buffers next to fresh ones
 //! ```
 //! Groups:
 //! - `compare/{encrypt,decrypt}/{0478,0578}/{1KiB,1MiB,64MiB}`: one-shot, raw AES keyring,
 //!   context `{"purpose": "benchmark"}`, 4096-byte frames, default threads: the workload of
 //!   `../shared/bench` (criterion2tsv.py reads these ids).
+//! - `reuse/{encrypt,decrypt}/{0478,0578}/{1KiB,1MiB,64MiB}`: the same with `encrypt_into` and
+//!   `decrypt_into` and buffers reused across calls (a service's steady state).
 //! - `matrix/{encrypt,decrypt}/{suite}/{oneshot,stream}-f{frame}-t{threads}/{size}`.
 //! - `raw/aes-256-gcm/{encrypt,decrypt}-f{frame}/{size}` (aws-lc-rs, one core) and
 //!   `raw/sha-384/{size}`.
@@ -101,6 +104,64 @@ fn compare(c: &mut Criterion) {
                             esdk::blocking::decrypt(&client, &keyring, black_box(m))
                                 .map(|d| d.plaintext.len())
                                 .unwrap_or(0)
+                        })
+                    });
+                }
+            }
+        }
+        g.finish();
+    }
+}
+
+/// The steady state of a service that reuses its buffers: `encrypt_into` and `decrypt_into`
+/// write into buffers kept across calls, so no page is faulted in after the first call.
+/// Compare with `compare/` (a fresh output buffer per call).
+fn reuse(c: &mut Criterion) {
+    let keyring = keyring();
+    let options = esdk::EncryptOptions::from(context());
+    let decrypt_options = esdk::DecryptOptions::new();
+    for op in ["encrypt", "decrypt"] {
+        let mut g = c.benchmark_group(format!("reuse/{op}"));
+        for s in [
+            &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+            &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
+        ] {
+            let client = client(s, 4096, None);
+            for size in [KIB, MIB, 64 * MIB] {
+                tune(&mut g, size);
+                g.throughput(Throughput::Bytes(size as u64));
+                let plaintext = vec![0x42u8; size];
+                let id = BenchmarkId::new(format!("{:04x}", s.id), size_name(size));
+                let mut out = Vec::new();
+                if op == "encrypt" {
+                    g.bench_with_input(id, &plaintext, |b, p| {
+                        b.iter(|| {
+                            esdk::blocking::encrypt_into(
+                                &client,
+                                &keyring,
+                                black_box(p),
+                                &options,
+                                &mut out,
+                            )
+                            .map(|()| out.len())
+                            .unwrap_or(0)
+                        })
+                    });
+                } else {
+                    let message =
+                        esdk::blocking::encrypt_with(&client, &keyring, &plaintext, &options)
+                            .unwrap_or_default();
+                    g.bench_with_input(id, &message, |b, m| {
+                        b.iter(|| {
+                            esdk::blocking::decrypt_into(
+                                &client,
+                                &keyring,
+                                black_box(m),
+                                &decrypt_options,
+                                &mut out,
+                            )
+                            .map(|_| out.len())
+                            .unwrap_or(0)
                         })
                     });
                 }
@@ -287,5 +348,5 @@ fn raw(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, compare, matrix, raw);
+criterion_group!(benches, compare, reuse, matrix, raw);
 criterion_main!(benches);
