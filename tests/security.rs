@@ -33,6 +33,20 @@ impl Read for Trickle<'_> {
     }
 }
 
+/// A raw AES keyring, a one-thread client with 100-byte frames, and a message of `len` bytes.
+fn message_of(len: usize) -> (esdk::RawAesKeyring, Client, Vec<u8>) {
+    let keyring = aes_keyring();
+    let client = stream_client(100);
+    let message = encrypt(
+        &client,
+        &keyring,
+        &plaintext(len),
+        &EncryptionContext::new(),
+    )
+    .unwrap();
+    (keyring, client, message)
+}
+
 fn stream_client(frame_length: u32) -> Client {
     Client::builder()
         .suite(&suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
@@ -61,15 +75,7 @@ fn assert_sticky(reader: &mut impl Read, kind: io::ErrorKind) {
 // Defect 2: a truncated message read again after its error ended "cleanly" with Ok(0).
 #[test]
 fn reader_errors_are_sticky_after_truncation() {
-    let keyring = aes_keyring();
-    let client = stream_client(100);
-    let message = encrypt(
-        &client,
-        &keyring,
-        &plaintext(1000),
-        &EncryptionContext::new(),
-    )
-    .unwrap();
+    let (keyring, client, message) = message_of(1000);
     let cut = &message[..message.len() - 5];
     let mut r =
         DecryptingReader::new(&client, &keyring, &esdk::DecryptOptions::new(), cut).unwrap();
@@ -476,15 +482,7 @@ impl Read for InterruptedOnce<'_> {
 // the stream.
 #[test]
 fn interrupted_reads_are_retried() {
-    let keyring = aes_keyring();
-    let client = stream_client(100);
-    let message = encrypt(
-        &client,
-        &keyring,
-        &plaintext(1000),
-        &EncryptionContext::new(),
-    )
-    .unwrap();
+    let (keyring, client, message) = message_of(1000);
     let mut r = DecryptingReader::new(
         &client,
         &keyring,

@@ -183,7 +183,8 @@ pub(crate) fn seal_and_hash(
             threads,
         );
     };
-    if threads < 2 {
+    // Seals everything, then hashes it: on one thread, or when no thread can be had.
+    let seal_then_hash = |hasher: &mut MessageHasher, out: &mut [u8], sealers: usize| {
         seal_regular_frames(
             aead,
             message_id,
@@ -191,10 +192,13 @@ pub(crate) fn seal_and_hash(
             plaintext,
             frame_len,
             out,
-            1,
+            sealers,
         )?;
         hasher.update(out);
-        return Ok(());
+        Ok(())
+    };
+    if threads < 2 {
+        return seal_then_hash(hasher, out, 1);
     }
     let sealers = threads - 1;
     let per_block = block_frames(frame_len, sealers);
@@ -217,17 +221,7 @@ pub(crate) fn seal_and_hash(
                 .ok()
                 .and_then(|mut h| h.take())
                 .ok_or(crate::Error::Internal("the hasher was taken"))?;
-            seal_regular_frames(
-                aead,
-                message_id,
-                first_sequence,
-                plaintext,
-                frame_len,
-                out,
-                sealers,
-            )?;
-            hasher.update(out);
-            return Ok(());
+            return seal_then_hash(hasher, out, sealers);
         };
         let mut result = Ok(());
         for (i, (pt, o)) in plaintext
