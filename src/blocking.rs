@@ -51,6 +51,17 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 
 /// Blocking [`Client::encrypt`].
 ///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let context = esdk::EncryptionContext::from([("tenant", "acme")]);
+/// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &context)?;
+/// let decrypted = esdk::blocking::decrypt(&client, &keyring, &message)?;
+/// assert_eq!(decrypted.encryption_context["tenant"], "acme");
+/// # Ok(()) }
+/// ```
+///
 /// # Errors
 /// As [`Client::encrypt`].
 pub fn encrypt(
@@ -110,6 +121,18 @@ pub fn encrypt_into<'a>(
 
 /// Blocking [`Client::decrypt`].
 ///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+/// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"hi");
+/// let other = esdk::RawAesKeyring::new("ns", "other", &[2u8; 32])?;
+/// let refused = esdk::blocking::decrypt(&client, &other, &message);
+/// assert!(matches!(refused, Err(esdk::Error::NoKeyringDecrypted { .. })));
+/// # Ok(()) }
+/// ```
+///
 /// # Errors
 /// As [`Client::decrypt`].
 pub fn decrypt(client: &Client, keyring: &dyn Keyring, message: &[u8]) -> crate::Result<Decrypted> {
@@ -142,6 +165,17 @@ pub fn decrypt_with<'a>(
 }
 
 /// Blocking [`Client::decrypt_into`].
+///
+/// ```
+/// # fn main() -> Result<(), esdk::Error> {
+/// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+/// let client = esdk::Client::default();
+/// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+/// let mut plaintext = b"old contents".to_vec(); // cleared first
+/// let info = esdk::blocking::decrypt_into(&client, &keyring, &message, &Default::default(), &mut plaintext)?;
+/// assert_eq!((plaintext.as_slice(), info.header.suite().id), (&b"hi"[..], 0x0578));
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 /// As [`Client::decrypt_into`].

@@ -96,12 +96,37 @@ impl Default for ClientBuilder {
 
 impl ClientBuilder {
     /// The commitment policy (default: `RequireEncryptRequireDecrypt`).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{CommitmentPolicy, Error};
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let legacy = esdk::Client::builder().commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt).build()?;
+    /// let message = esdk::blocking::encrypt(&legacy, &keyring, b"hi", &Default::default())?;
+    /// assert_eq!(esdk::parse_header(&message)?.unauthenticated().suite().id, 0x0378);
+    /// // The default policy refuses to decrypt a message without key commitment.
+    /// let refused = esdk::blocking::decrypt(&esdk::Client::default(), &keyring, &message);
+    /// assert!(matches!(refused, Err(Error::PolicyRefused { suite: 0x0378, .. })));
+    /// # Ok(()) }
+    /// ```
     pub fn commitment_policy(mut self, policy: CommitmentPolicy) -> Self {
         self.config.commitment_policy = policy;
         self
     }
 
     /// The suite encrypt uses (default: 0x0578, or 0x0378 under `ForbidEncryptAllowDecrypt`).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::suite;
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::builder().suite(&suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY).build()?;
+    /// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// assert_eq!(esdk::parse_header(&message)?.unauthenticated().suite().id, 0x0478);
+    /// // A suite the commitment policy does not let encrypt is refused by `build`.
+    /// assert!(esdk::Client::builder().suite(&suite::AES_256_GCM_IV12_TAG16_HKDF_SHA256).build().is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn suite(mut self, suite: &'static AlgorithmSuite) -> Self {
         self.config.suite = Some(suite);
         self
@@ -111,6 +136,18 @@ impl ClientBuilder {
     /// streaming decryptor buffers a whole frame, so frames above its
     /// [`max_stream_frame_length`](Self::max_stream_frame_length) (default 16 MiB) must be
     /// decrypted one-shot or with that limit raised.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::header::ContentType;
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::builder().frame_length(1024).build()?;
+    /// let message = esdk::blocking::encrypt(&client, &keyring, &[0u8; 3000], &Default::default())?;
+    /// let content_type = esdk::parse_header(&message)?.unauthenticated().content_type();
+    /// assert!(matches!(content_type, ContentType::Framed { frame_length } if frame_length.get() == 1024));
+    /// assert!(matches!(esdk::Client::builder().frame_length(0).build(), Err(esdk::Error::ApiMisuse(_))));
+    /// # Ok(()) }
+    /// ```
     pub fn frame_length(mut self, frame_length: u32) -> Self {
         self.frame_length = frame_length;
         self
@@ -118,6 +155,18 @@ impl ClientBuilder {
 
     /// The most encrypted data keys a message may hold, on encrypt and decrypt (default: no limit).
     /// A message with more is refused as soon as its count is read.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use std::sync::Arc;
+    /// let a = Arc::new(esdk::RawAesKeyring::new("ns", "a", &[1u8; 32])?);
+    /// let b = Arc::new(esdk::RawAesKeyring::new("ns", "b", &[2u8; 32])?);
+    /// let two_keys = esdk::MultiKeyring::new(Some(a), vec![b])?;
+    /// let client = esdk::Client::builder().max_encrypted_data_keys(1).build()?;
+    /// let refused = esdk::blocking::encrypt(&client, &two_keys, b"hi", &Default::default());
+    /// assert!(matches!(refused, Err(esdk::Error::TooManyEncryptedDataKeys { limit: 1, .. })));
+    /// # Ok(()) }
+    /// ```
     pub fn max_encrypted_data_keys(mut self, limit: u16) -> Self {
         self.config.limits.max_encrypted_data_keys = Some(limit);
         self
@@ -126,6 +175,17 @@ impl ClientBuilder {
     /// The most bytes a header may take on decrypt (default 1 MiB,
     /// [`crate::DEFAULT_MAX_HEADER_LENGTH`]). A header that declares more fails as soon as the
     /// declared length is read, before it is buffered.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{Error, FormatError};
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
+    /// let client = esdk::Client::builder().max_header_length(10).build()?;
+    /// let refused = esdk::blocking::decrypt(&client, &keyring, &message);
+    /// assert!(matches!(refused, Err(Error::Malformed(FormatError::Oversized(_)))));
+    /// # Ok(()) }
+    /// ```
     pub fn max_header_length(mut self, limit: usize) -> Self {
         self.config.limits.max_header_length = limit;
         self
@@ -133,6 +193,18 @@ impl ClientBuilder {
 
     /// The most bytes the serialized encryption context may take on decrypt (default: the
     /// format's 65535).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{EncryptionContext, Error, FormatError};
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let context = EncryptionContext::from([("tenant", "acme")]);
+    /// let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &context)?;
+    /// let client = esdk::Client::builder().max_encryption_context_length(8).build()?;
+    /// let refused = esdk::blocking::decrypt(&client, &keyring, &message);
+    /// assert!(matches!(refused, Err(Error::Malformed(FormatError::Oversized(_)))));
+    /// # Ok(()) }
+    /// ```
     pub fn max_encryption_context_length(mut self, limit: usize) -> Self {
         self.config.limits.max_encryption_context_length = limit;
         self
@@ -145,6 +217,20 @@ impl ClientBuilder {
     /// frame); a message above it is refused
     /// when its header is read, before anything is buffered or a keyring is called. One-shot
     /// decrypt ([`Client::decrypt`]) holds the whole message anyway and ignores it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::stream::io::DecryptingReader;
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// // Written in the default 4096-byte frames.
+    /// let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
+    /// let client = esdk::Client::builder().max_stream_frame_length(1024).build()?;
+    /// let stream = DecryptingReader::new(&client, &keyring, &esdk::DecryptOptions::new(), message.as_slice());
+    /// assert!(matches!(stream, Err(esdk::Error::LimitExceeded(_))));
+    /// // One-shot decrypt ignores the limit.
+    /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"hi");
+    /// # Ok(()) }
+    /// ```
     pub fn max_stream_frame_length(mut self, limit: u32) -> Self {
         self.config.limits.max_stream_frame_length = limit;
         self
@@ -154,12 +240,39 @@ impl ClientBuilder {
     /// [`crate::DEFAULT_MAX_STREAM_NON_FRAMED_LENGTH`]). A stream buffers a whole non-framed
     /// body before it can authenticate it; a longer one is refused as soon as its length field
     /// is read. One-shot decrypt ignores it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use std::io::Read;
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::builder().max_stream_non_framed_length(1024).build()?;
+    /// // Encrypt writes framed messages, which this limit does not bound.
+    /// let message = esdk::blocking::encrypt(&client, &keyring, &[7u8; 4000], &Default::default())?;
+    /// let mut reader = esdk::stream::io::DecryptingReader::new(&client, &keyring, &esdk::DecryptOptions::new(), message.as_slice())?;
+    /// assert_eq!(reader.read_to_end(&mut Vec::new())?, 4000);
+    /// assert!(esdk::Client::builder().max_stream_non_framed_length(0).build().is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn max_stream_non_framed_length(mut self, limit: u64) -> Self {
         self.config.limits.max_stream_non_framed_length = limit;
         self
     }
 
     /// Refuse signed messages at their header, before any body byte is read (default: off).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{suite, Error};
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::builder().unsigned_only(true).build()?;
+    /// let signed = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
+    /// let refused = esdk::blocking::decrypt(&client, &keyring, &signed);
+    /// assert!(matches!(refused, Err(Error::SignedSuiteRefused(0x0578))));
+    /// let unsigned_client = esdk::Client::builder().suite(&suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY).build()?;
+    /// let unsigned = esdk::blocking::encrypt(&unsigned_client, &keyring, b"hi", &Default::default())?;
+    /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &unsigned)?.plaintext, b"hi");
+    /// # Ok(()) }
+    /// ```
     pub fn unsigned_only(mut self, on: bool) -> Self {
         self.config.unsigned_only = on;
         self
@@ -170,6 +283,16 @@ impl ClientBuilder {
     /// data when no context is authenticate-only), by retrying header authentication the way
     /// those bugs computed it. On by default, as in the official AWS Encryption SDKs
     /// (`NetV4_0_0_RetryPolicy::ALLOW_RETRY`).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let strict = esdk::Client::builder().legacy_net_v4_0_0_retry(false).build()?;
+    /// // Messages that follow the specification decrypt either way.
+    /// let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
+    /// assert_eq!(esdk::blocking::decrypt(&strict, &keyring, &message)?.plaintext, b"hi");
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Security
     /// The retry accepts only messages whose header still authenticates under the data key, so
@@ -183,6 +306,18 @@ impl ClientBuilder {
     /// (default: the machine's available parallelism; 1 keeps all work on the caller's thread).
     /// Runs of frames under 1 MiB always stay on the caller's thread. The output is identical
     /// whatever the setting. [`build`](Self::build) refuses 0.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let plaintext = vec![7u8; 2 << 20]; // 2 MiB: enough to be spread over threads
+    /// let parallel = esdk::Client::builder().threads(4).build()?;
+    /// let message = esdk::blocking::encrypt(&parallel, &keyring, &plaintext, &Default::default())?;
+    /// let single = esdk::Client::builder().threads(1).build()?;
+    /// assert_eq!(esdk::blocking::decrypt(&single, &keyring, &message)?.plaintext, plaintext);
+    /// assert!(matches!(esdk::Client::builder().threads(0).build(), Err(esdk::Error::ApiMisuse(_))));
+    /// # Ok(()) }
+    /// ```
     pub fn threads(mut self, threads: usize) -> Self {
         self.config.threads = threads;
         self
@@ -195,6 +330,17 @@ impl ClientBuilder {
     }
 
     /// The client, once the whole configuration is checked.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{suite, CommitmentPolicy, Error};
+    /// let client = esdk::Client::builder().frame_length(8192).build()?;
+    /// assert_eq!(client.commitment_policy(), CommitmentPolicy::RequireEncryptRequireDecrypt);
+    /// assert!(matches!(esdk::Client::builder().threads(0).build(), Err(Error::ApiMisuse(_))));
+    /// let forbidden = esdk::Client::builder().suite(&suite::AES_128_GCM_IV12_TAG16_NO_KDF).build();
+    /// assert!(matches!(forbidden, Err(Error::PolicyRefused { suite: 0x0014, .. })));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::ApiMisuse`] for a frame length, thread count or stream limit of 0;
@@ -280,6 +426,15 @@ pub struct MessageInfo {
 
 impl Client {
     /// A builder with the default settings.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::builder().build()?; // every setting at its default
+    /// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// assert_eq!(esdk::parse_header(&message)?.unauthenticated().suite().id, 0x0578);
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
@@ -297,6 +452,15 @@ impl Client {
     }
 
     /// The configured commitment policy.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::CommitmentPolicy;
+    /// let client = esdk::Client::builder().commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt).build()?;
+    /// assert_eq!(client.commitment_policy(), CommitmentPolicy::RequireEncryptAllowDecrypt);
+    /// assert_eq!(esdk::Client::default().commitment_policy(), CommitmentPolicy::RequireEncryptRequireDecrypt);
+    /// # Ok(()) }
+    /// ```
     pub fn commitment_policy(&self) -> CommitmentPolicy {
         self.config.commitment_policy
     }
@@ -479,7 +643,23 @@ impl Client {
     /// As [`decrypt_with`](Self::decrypt_with), writing the plaintext into `out` (cleared
     /// first) and returning the header and context: a buffer reused across calls costs no
     /// allocation and no page faults once it is large enough. See
-    /// [`encrypt_into`](Self::encrypt_into) for an example.
+    /// [`encrypt_into`](Self::encrypt_into) for both buffers reused in a loop.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// # esdk::blocking::block_on(async {
+    /// let message = client.encrypt(&keyring, b"hi", &Default::default()).await?;
+    /// let mut plaintext = Vec::new();
+    /// let info = client.decrypt_into(&keyring, &message, &Default::default(), &mut plaintext).await?;
+    /// assert_eq!((plaintext.as_slice(), info.header.suite().id), (&b"hi"[..], 0x0578));
+    /// let truncated = &message[..message.len() - 1];
+    /// assert!(client.decrypt_into(&keyring, truncated, &Default::default(), &mut plaintext).await.is_err());
+    /// assert!(plaintext.is_empty());
+    /// # Ok(()) })
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// As [`Client::decrypt_with`]; `out` is wiped and left empty then.

@@ -213,6 +213,12 @@ pub enum KeyringErrorKind {
 
 impl KeyringErrorKind {
     /// Whether an error of this kind is usually worth retrying.
+    ///
+    /// ```
+    /// use esdk::error::KeyringErrorKind;
+    /// assert!(KeyringErrorKind::Throttled.is_retryable());
+    /// assert!(!KeyringErrorKind::UnwrapFailed.is_retryable());
+    /// ```
     pub fn is_retryable(self) -> bool {
         matches!(self, Self::Unreachable | Self::Throttled)
     }
@@ -257,6 +263,13 @@ pub struct KeyringError {
 
 impl KeyringError {
     /// An error of `kind`; retryable as the kind usually is.
+    ///
+    /// ```
+    /// use esdk::error::{KeyringError, KeyringErrorKind};
+    /// let e = KeyringError::new(KeyringErrorKind::Throttled, "KMS GenerateDataKey");
+    /// assert_eq!(e.to_string(), "throttled: KMS GenerateDataKey");
+    /// assert!(e.is_retryable()); // as throttling usually is
+    /// ```
     pub fn new(kind: KeyringErrorKind, message: impl Into<std::borrow::Cow<'static, str>>) -> Self {
         Self {
             kind,
@@ -267,6 +280,14 @@ impl KeyringError {
     }
 
     /// Keeps `source` as the cause.
+    ///
+    /// ```
+    /// use esdk::error::{KeyringError, KeyringErrorKind};
+    /// let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+    /// let e = KeyringError::new(KeyringErrorKind::Unreachable, "KMS Decrypt").with_source(io);
+    /// let source = std::error::Error::source(&e).map(ToString::to_string);
+    /// assert_eq!(source.as_deref(), Some("connection refused"));
+    /// ```
     #[must_use]
     pub fn with_source(
         mut self,
@@ -277,6 +298,13 @@ impl KeyringError {
     }
 
     /// Overrides whether the error is retryable.
+    ///
+    /// ```
+    /// use esdk::error::{KeyringError, KeyringErrorKind};
+    /// let e = KeyringError::new(KeyringErrorKind::Unreachable, "no such endpoint").with_retryable(false);
+    /// assert!(!e.is_retryable());
+    /// assert!(!esdk::Error::Keyring(e).is_retryable());
+    /// ```
     #[must_use]
     pub fn with_retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
@@ -284,16 +312,36 @@ impl KeyringError {
     }
 
     /// What went wrong.
+    ///
+    /// ```
+    /// use esdk::error::{KeyringError, KeyringErrorKind};
+    /// let e = KeyringError::new(KeyringErrorKind::AccessDenied, "no kms:Decrypt permission");
+    /// assert_eq!(e.kind(), KeyringErrorKind::AccessDenied);
+    /// ```
     pub fn kind(&self) -> KeyringErrorKind {
         self.kind
     }
 
     /// The message (without the kind).
+    ///
+    /// ```
+    /// use esdk::error::{KeyringError, KeyringErrorKind};
+    /// let e = KeyringError::new(KeyringErrorKind::AccessDenied, "no kms:Decrypt permission");
+    /// assert_eq!(e.message(), "no kms:Decrypt permission");
+    /// assert_eq!(e.to_string(), "access denied: no kms:Decrypt permission");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// Whether trying again may succeed.
+    ///
+    /// ```
+    /// use esdk::error::{KeyringError, KeyringErrorKind};
+    /// assert!(KeyringError::new(KeyringErrorKind::Unreachable, "timed out").is_retryable());
+    /// assert!(!KeyringError::new(KeyringErrorKind::Other, "busy").is_retryable());
+    /// assert!(KeyringError::new(KeyringErrorKind::Other, "busy").with_retryable(true).is_retryable());
+    /// ```
     pub fn is_retryable(&self) -> bool {
         self.retryable
     }
@@ -371,6 +419,22 @@ pub struct Attempts(Vec<KeyringAttempt>);
 
 impl Attempts {
     /// The list.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let other = esdk::RawAesKeyring::new("ns", "other", &[2u8; 32])?;
+    /// match esdk::blocking::decrypt(&client, &other, &message) {
+    ///     Err(esdk::Error::NoKeyringDecrypted { attempts, .. }) => {
+    ///         let attempts = attempts.into_vec();
+    ///         assert_eq!((attempts.len(), attempts[0].key_name.as_str()), (1, "other"));
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn into_vec(self) -> Vec<KeyringAttempt> {
         self.0
     }

@@ -33,6 +33,14 @@ enum Inner<'a, T> {
 
 impl<'a, T> MaterialsFuture<'a, T> {
     /// Boxes `future`.
+    ///
+    /// ```
+    /// use esdk::keyring::MaterialsFuture;
+    /// let name = String::from("key");
+    /// let future = MaterialsFuture::new(async { name.len() }); // may borrow
+    /// assert!(format!("{future:?}").contains("ready: false"));
+    /// assert_eq!(esdk::blocking::block_on(future), 3);
+    /// ```
     pub fn new(future: impl Future<Output = T> + Send + 'a) -> Self {
         Self {
             inner: Inner::Boxed(Box::pin(future)),
@@ -40,6 +48,13 @@ impl<'a, T> MaterialsFuture<'a, T> {
     }
 
     /// A future that is ready with `value` at its first poll; allocates nothing.
+    ///
+    /// ```
+    /// use esdk::keyring::MaterialsFuture;
+    /// let future: MaterialsFuture<'_, &str> = MaterialsFuture::ready("done");
+    /// assert!(format!("{future:?}").contains("ready: true"));
+    /// assert_eq!(esdk::blocking::block_on(future), "done");
+    /// ```
     pub fn ready(value: T) -> Self {
         Self {
             inner: Inner::Ready(Some(value)),

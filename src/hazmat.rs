@@ -93,6 +93,14 @@ pub fn parse_encryption_context(
 /// Serializes an encryption context as encrypt writes it (no bytes for an empty context). For
 /// fuzzing and tools.
 ///
+/// ```
+/// let bytes = esdk::hazmat::serialize_encryption_context(&esdk::EncryptionContext::from([("a", "b")]))?;
+/// // The pair count, then each length-prefixed key and value.
+/// assert_eq!(bytes, [0, 1, 0, 1, b'a', 0, 1, b'b']);
+/// assert!(esdk::hazmat::serialize_encryption_context(&esdk::EncryptionContext::new())?.is_empty());
+/// # Ok::<(), esdk::Error>(())
+/// ```
+///
 /// # Errors
 /// [`crate::Error::LimitExceeded`] when the context does not fit the format's u16 lengths.
 pub fn serialize_encryption_context(context: &crate::EncryptionContext) -> crate::Result<Vec<u8>> {

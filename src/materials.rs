@@ -25,11 +25,22 @@ pub struct DataKey(Zeroizing<Vec<u8>>);
 
 impl DataKey {
     /// Wraps key bytes (taken by value so no copy is left behind).
+    ///
+    /// ```
+    /// let key = esdk::materials::DataKey::new(vec![7u8; 32]);
+    /// assert_eq!(key.expose_secret(), &[7u8; 32][..]);
+    /// assert_eq!(format!("{key:?}"), "DataKey { len: 32, .. }");
+    /// ```
     pub fn new(bytes: Vec<u8>) -> Self {
         Self(Zeroizing::new(bytes))
     }
 
     /// The key bytes. The name marks every place a secret leaves its wrapper.
+    ///
+    /// ```
+    /// let key = esdk::materials::DataKey::new(b"0123456789abcdef".to_vec());
+    /// assert_eq!(key.expose_secret(), b"0123456789abcdef");
+    /// ```
     pub fn expose_secret(&self) -> &[u8] {
         &self.0
     }
@@ -77,6 +88,19 @@ pub struct EncryptionMaterials {
 
 impl EncryptionMaterials {
     /// Materials with no data key yet.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{materials::EncryptionMaterials, suite, Keyring};
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let materials = EncryptionMaterials::new(&suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY, Default::default());
+    /// assert!(materials.data_key.is_none());
+    /// // The keyring generates the data key and wraps it.
+    /// let materials = esdk::blocking::block_on(keyring.on_encrypt(materials))?;
+    /// assert_eq!(materials.data_key.map(|k| k.expose_secret().len()), Some(32));
+    /// assert_eq!(materials.encrypted_data_keys.len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn new(suite: &'static AlgorithmSuite, encryption_context: EncryptionContext) -> Self {
         Self {
             suite,
@@ -113,6 +137,19 @@ pub struct DecryptionMaterials {
 
 impl DecryptionMaterials {
     /// Materials with no data key yet.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{materials::{DecryptionMaterials, EncryptionMaterials}, suite, Keyring};
+    /// use esdk::blocking::block_on;
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let suite = &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY;
+    /// let sealed = block_on(keyring.on_encrypt(EncryptionMaterials::new(suite, Default::default())))?;
+    /// let opened = block_on(keyring.on_decrypt(DecryptionMaterials::new(suite, Default::default()), &sealed.encrypted_data_keys))?;
+    /// let secret = |k: Option<esdk::materials::DataKey>| k.map(|k| k.expose_secret().to_vec());
+    /// assert_eq!(secret(opened.data_key), secret(sealed.data_key));
+    /// # Ok(()) }
+    /// ```
     pub fn new(suite: &'static AlgorithmSuite, encryption_context: EncryptionContext) -> Self {
         Self {
             suite,
@@ -147,6 +184,19 @@ pub struct EncryptionRequest {
 
 impl EncryptionRequest {
     /// A request with no suite, length bound or required keys.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use std::sync::Arc;
+    /// use esdk::{materials::EncryptionRequest, CommitmentPolicy, MaterialsManager};
+    /// let keyring = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
+    /// let cmm = esdk::DefaultMaterialsManager::new(keyring);
+    /// let request = EncryptionRequest::new(Default::default(), CommitmentPolicy::default());
+    /// let materials = esdk::blocking::block_on(cmm.encryption_materials(request))?;
+    /// assert_eq!(materials.suite.id, 0x0578); // the policy's default suite
+    /// assert!(materials.signing_key.is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn new(encryption_context: EncryptionContext, commitment_policy: CommitmentPolicy) -> Self {
         Self {
             encryption_context,
@@ -186,6 +236,20 @@ pub struct DecryptionRequest {
 
 impl DecryptionRequest {
     /// A request without a reproduced context.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use std::sync::Arc;
+    /// use esdk::{materials::{DecryptionRequest, EncryptionRequest}, blocking::block_on, CommitmentPolicy, MaterialsManager};
+    /// let keyring = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
+    /// let cmm = esdk::DefaultMaterialsManager::new(keyring);
+    /// let policy = CommitmentPolicy::default();
+    /// let sealed = block_on(cmm.encryption_materials(EncryptionRequest::new(Default::default(), policy)))?;
+    /// let request = DecryptionRequest::new(sealed.suite, policy, sealed.encrypted_data_keys, sealed.encryption_context);
+    /// let opened = block_on(cmm.decryption_materials(request))?;
+    /// assert!(opened.data_key.is_some() && opened.verification_key.is_some());
+    /// # Ok(()) }
+    /// ```
     pub fn new(
         suite: &'static AlgorithmSuite,
         commitment_policy: CommitmentPolicy,

@@ -95,12 +95,35 @@ pub struct EncryptOptions {
 
 impl EncryptOptions {
     /// No encryption context, length unknown.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let message = esdk::blocking::encrypt_with(&esdk::Client::default(), &keyring, b"hi", &esdk::EncryptOptions::new())?;
+    /// // No pairs of the caller's: only the public key the default (signed) suite adds.
+    /// let header = esdk::parse_header(&message)?;
+    /// assert_eq!(header.unauthenticated().encryption_context().keys().collect::<Vec<_>>(), ["aws-crypto-public-key"]);
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The encryption context: non-secret pairs bound to the message (keys beginning with
     /// `aws-crypto-` are reserved, and encrypt refuses them).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::EncryptOptions;
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let options = EncryptOptions::new().encryption_context([("tenant", "acme")]);
+    /// let message = esdk::blocking::encrypt_with(&client, &keyring, b"hi", &options)?;
+    /// assert_eq!(esdk::parse_header(&message)?.unauthenticated().encryption_context()["tenant"], "acme");
+    /// let reserved = EncryptOptions::new().encryption_context([("aws-crypto-mine", "x")]);
+    /// assert!(esdk::blocking::encrypt_with(&client, &keyring, b"hi", &reserved).is_err());
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn encryption_context(mut self, context: impl Into<EncryptionContext>) -> Self {
         self.encryption_context = context.into();
@@ -110,6 +133,18 @@ impl EncryptOptions {
     /// For streams: the plaintext's length, or a bound on it. It is passed to the materials
     /// manager (a caching one uses it to count bytes per data key) and enforced: encrypting
     /// more fails at once. One-shot encrypt knows the length and ignores this.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let options = esdk::EncryptOptions::new().plaintext_length(4);
+    /// let mut message = Vec::new();
+    /// let mut encryptor = esdk::blocking::block_on(esdk::stream::Encryptor::new(&client, &keyring, &options, &mut message))?;
+    /// encryptor.push(b"four", &mut message)?;
+    /// assert!(matches!(encryptor.push(b"!", &mut message), Err(esdk::Error::LimitExceeded(_))));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn plaintext_length(mut self, length: u64) -> Self {
         self.plaintext_length = Some(length);
@@ -137,6 +172,18 @@ pub struct DecryptOptions {
 
 impl DecryptOptions {
     /// Nothing required of the message's encryption context.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let context = esdk::EncryptionContext::from([("tenant", "acme")]);
+    /// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &context)?;
+    /// // Nothing is required of the context: the message decrypts whatever it holds.
+    /// let decrypted = esdk::blocking::decrypt_with(&client, &keyring, &message, &esdk::DecryptOptions::new())?;
+    /// assert_eq!(decrypted.plaintext, b"hi");
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -146,6 +193,20 @@ impl DecryptOptions {
     /// or authenticated without being stored (a required-encryption-context key, which must be
     /// given here to decrypt at all). A stored value that differs fails with
     /// [`crate::Error::ContextMismatch`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{DecryptOptions, Error};
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &[("tenant", "acme")].into())?;
+    /// let right = DecryptOptions::new().reproduced_context([("tenant", "acme")]);
+    /// assert_eq!(esdk::blocking::decrypt_with(&client, &keyring, &message, &right)?.plaintext, b"hi");
+    /// let wrong = DecryptOptions::new().reproduced_context([("tenant", "evil")]);
+    /// let refused = esdk::blocking::decrypt_with(&client, &keyring, &message, &wrong);
+    /// assert!(matches!(refused, Err(Error::ContextMismatch { key, .. }) if key == "tenant"));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn reproduced_context(mut self, context: impl Into<EncryptionContext>) -> Self {
         self.reproduced_context = Some(context.into());

@@ -89,16 +89,34 @@ impl AlgorithmSuite {
     }
 
     /// Whether the suite commits to its data key (message format 2).
+    ///
+    /// ```
+    /// use esdk::suite;
+    /// assert!(suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY.is_committing());
+    /// assert!(!suite::AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384.is_committing());
+    /// ```
     pub fn is_committing(&self) -> bool {
         self.kdf == Kdf::CommittingHkdfSha512
     }
 
     /// Whether messages of this suite carry an ECDSA footer signature.
+    ///
+    /// ```
+    /// use esdk::suite;
+    /// assert!(suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384.is_signing());
+    /// assert!(!suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY.is_signing());
+    /// ```
     pub fn is_signing(&self) -> bool {
         self.signature.is_some()
     }
 
     /// Length of the message id for this suite's message format.
+    ///
+    /// ```
+    /// use esdk::suite;
+    /// assert_eq!(suite::AES_256_GCM_IV12_TAG16_HKDF_SHA256.message_id_len(), 16);
+    /// assert_eq!(suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY.message_id_len(), 32);
+    /// ```
     pub fn message_id_len(&self) -> usize {
         match self.message_format {
             MessageFormatVersion::V1 => 16,

@@ -33,6 +33,19 @@ pub struct DefaultMaterialsManager {
 
 impl DefaultMaterialsManager {
     /// A default CMM around `keyring`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use std::sync::Arc;
+    /// use esdk::{EncryptOptions, KeySource};
+    /// let keyring = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
+    /// let cmm = esdk::DefaultMaterialsManager::new(keyring.clone());
+    /// let client = esdk::Client::default();
+    /// let message = esdk::blocking::encrypt_with(&client, KeySource::MaterialsManager(&cmm), b"hi", &EncryptOptions::new())?;
+    /// // The same as passing the keyring itself.
+    /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"hi");
+    /// # Ok(()) }
+    /// ```
     pub fn new(keyring: Arc<dyn Keyring>) -> Self {
         Self { keyring }
     }

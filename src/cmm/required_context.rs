@@ -37,6 +37,19 @@ pub struct RequiredEncryptionContextMaterialsManager {
 
 impl RequiredEncryptionContextMaterialsManager {
     /// Wraps `underlying`, requiring `required_keys`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use std::sync::Arc;
+    /// use esdk::{cmm::RequiredEncryptionContextMaterialsManager, DefaultMaterialsManager, Error, KeySource};
+    /// let keyring = Arc::new(esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?);
+    /// let underlying = Arc::new(DefaultMaterialsManager::new(keyring));
+    /// let cmm = RequiredEncryptionContextMaterialsManager::new(underlying, vec!["tenant".to_owned()]);
+    /// // Encrypting without the required key is refused.
+    /// let refused = esdk::blocking::encrypt_with(&esdk::Client::default(), KeySource::MaterialsManager(&cmm), b"hi", &esdk::EncryptOptions::new());
+    /// assert!(matches!(refused, Err(Error::ContextMismatch { key, .. }) if key == "tenant"));
+    /// # Ok(()) }
+    /// ```
     pub fn new(underlying: Arc<dyn MaterialsManager>, required_keys: Vec<String>) -> Self {
         Self {
             underlying,

@@ -93,6 +93,14 @@ impl fmt::Debug for SigningKey {
 impl SigningKey {
     /// Generates a fresh key for `alg` from the operating system's CSPRNG.
     ///
+    /// ```
+    /// use esdk::{materials::SigningKey, suite::SignatureAlgorithm};
+    /// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256)?;
+    /// let other = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256)?;
+    /// assert_ne!(key.public_key_base64(), other.public_key_base64()); // a fresh key each time
+    /// # Ok::<(), esdk::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// Never in practice; the `Result` leaves room for a fallible backend.
     pub fn generate(alg: SignatureAlgorithm) -> crate::Result<Self> {
@@ -128,6 +136,13 @@ impl SigningKey {
     }
 
     /// The signature algorithm this key belongs to.
+    ///
+    /// ```
+    /// use esdk::{materials::SigningKey, suite::SignatureAlgorithm};
+    /// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?;
+    /// assert_eq!(key.algorithm(), SignatureAlgorithm::EcdsaP384Sha384);
+    /// # Ok::<(), esdk::Error>(())
+    /// ```
     pub fn algorithm(&self) -> SignatureAlgorithm {
         match self.0 {
             SigningInner::P256(_) => SignatureAlgorithm::EcdsaP256Sha256,
@@ -138,6 +153,15 @@ impl SigningKey {
     }
 
     /// The public key as stored in the encryption context: base64 of the compressed SEC1 point.
+    ///
+    /// ```
+    /// use esdk::{materials::{SigningKey, VerificationKey}, suite::SignatureAlgorithm};
+    /// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256)?;
+    /// let public = key.public_key_base64();
+    /// assert_eq!(public.len(), 44); // base64 of a 33-byte compressed P-256 point
+    /// assert!(VerificationKey::from_base64(SignatureAlgorithm::EcdsaP256Sha256, &public).is_ok());
+    /// # Ok::<(), esdk::Error>(())
+    /// ```
     pub fn public_key_base64(&self) -> String {
         let point = match &self.0 {
             SigningInner::P256(k) => k.verifying_key().to_encoded_point(true).as_bytes().to_vec(),
@@ -221,6 +245,16 @@ impl fmt::Debug for VerificationKey {
 
 impl VerificationKey {
     /// Parses the base64 SEC1 point (compressed or not) stored under `aws-crypto-public-key`.
+    ///
+    /// ```
+    /// use esdk::{materials::{SigningKey, VerificationKey}, suite::SignatureAlgorithm, Error};
+    /// let public = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?.public_key_base64();
+    /// assert!(VerificationKey::from_base64(SignatureAlgorithm::EcdsaP384Sha384, &public).is_ok());
+    /// // A P-384 point is not a P-256 key, and text that is not base64 is no key at all.
+    /// assert!(matches!(VerificationKey::from_base64(SignatureAlgorithm::EcdsaP256Sha256, &public), Err(Error::InvalidContext(_))));
+    /// assert!(matches!(VerificationKey::from_base64(SignatureAlgorithm::EcdsaP384Sha384, "not base64!"), Err(Error::InvalidContext(_))));
+    /// # Ok::<(), esdk::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`crate::Error::InvalidContext`] when the value is not base64 or not a point on the curve.

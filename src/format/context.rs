@@ -27,11 +27,24 @@ pub struct EncryptionContext(BTreeMap<String, String>);
 
 impl EncryptionContext {
     /// An empty context.
+    ///
+    /// ```
+    /// let mut context = esdk::EncryptionContext::new();
+    /// assert!(context.is_empty());
+    /// context.insert("tenant".into(), "acme".into());
+    /// assert_eq!(context, esdk::EncryptionContext::from([("tenant", "acme")]));
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The map.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// let map: BTreeMap<String, String> = esdk::EncryptionContext::from([("b", "2"), ("a", "1")]).into_inner();
+    /// assert_eq!(map.into_iter().next(), Some(("a".to_owned(), "1".to_owned())));
+    /// ```
     pub fn into_inner(self) -> BTreeMap<String, String> {
         self.0
     }

@@ -91,26 +91,94 @@ pub struct Header {
 
 impl Header {
     /// The message format version (1 or 2).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::blocking::decrypt(&client, &keyring, &message)?.header;
+    /// assert_eq!(header.version(), esdk::header::MessageFormatVersion::V2);
+    /// # Ok(()) }
+    /// ```
     pub fn version(&self) -> MessageFormatVersion {
         self.suite.message_format
     }
     /// The algorithm suite.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::blocking::decrypt(&client, &keyring, &message)?.header;
+    /// assert_eq!(header.suite().id, 0x0578);
+    /// assert!(header.suite().is_committing());
+    /// # Ok(()) }
+    /// ```
     pub fn suite(&self) -> &'static AlgorithmSuite {
         self.suite
     }
     /// The message id (16 bytes for v1, 32 for v2).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::blocking::decrypt(&client, &keyring, &message)?.header;
+    /// assert_eq!(header.message_id().len(), 32);
+    /// let again = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// assert_ne!(esdk::parse_header(&again)?.unauthenticated().message_id(), header.message_id());
+    /// # Ok(()) }
+    /// ```
     pub fn message_id(&self) -> &[u8] {
         &self.message_id
     }
     /// The encryption context stored in the message (required-context keys excluded).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// let context = esdk::EncryptionContext::from([("tenant", "acme")]);
+    /// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &context)?;
+    /// let header = esdk::blocking::decrypt(&client, &keyring, &message)?.header;
+    /// assert_eq!(header.encryption_context()["tenant"], "acme");
+    /// // Signed suites add the public key.
+    /// assert!(header.encryption_context().contains_key(esdk::cmm::PUBLIC_KEY_CONTEXT_KEY));
+    /// # Ok(()) }
+    /// ```
     pub fn encryption_context(&self) -> &EncryptionContext {
         &self.encryption_context
     }
     /// The encrypted data keys: who can open this message.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::blocking::decrypt(&client, &keyring, &message)?.header;
+    /// let keys = header.encrypted_data_keys();
+    /// assert_eq!((keys.len(), keys[0].provider_id.as_str()), (1, "ns"));
+    /// # Ok(()) }
+    /// ```
     pub fn encrypted_data_keys(&self) -> &[EncryptedDataKey] {
         &self.encrypted_data_keys
     }
     /// Framed or non-framed, and the frame length.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::blocking::decrypt(&client, &keyring, &message)?.header;
+    /// let framed = esdk::header::ContentType::Framed { frame_length: std::num::NonZeroU32::new(4096).unwrap() };
+    /// assert_eq!(header.content_type(), framed);
+    /// # Ok(()) }
+    /// ```
     pub fn content_type(&self) -> ContentType {
         self.content_type
     }
@@ -516,14 +584,46 @@ pub struct UnauthenticatedHeader {
 
 impl UnauthenticatedHeader {
     /// The parsed fields. They are *not* authenticated.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::parse_header(&message)?;
+    /// assert_eq!(header.unauthenticated().suite().id, 0x0578);
+    /// assert_eq!(header.unauthenticated().encrypted_data_keys()[0].provider_id, "ns");
+    /// # Ok(()) }
+    /// ```
     pub fn unauthenticated(&self) -> &Header {
         &self.header
     }
     /// How many bytes of the message the header takes.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::parse_header(&message)?;
+    /// assert!(header.len() < message.len());
+    /// assert!(esdk::parse_header(&message[..header.len()]).is_ok());
+    /// assert!(esdk::parse_header(&message[..header.len() - 1]).is_err());
+    /// # Ok(()) }
+    /// ```
     pub fn len(&self) -> usize {
         self.header_len
     }
     /// Always false: a header has at least one byte.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// assert!(!esdk::parse_header(&message)?.is_empty());
+    /// # Ok(()) }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.header_len == 0
     }

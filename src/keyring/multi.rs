@@ -34,6 +34,18 @@ pub struct MultiKeyring {
 impl MultiKeyring {
     /// A multi-keyring. Without a generator it can only encrypt materials that already hold a data key.
     ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use std::sync::Arc;
+    /// let a = Arc::new(esdk::RawAesKeyring::new("ns", "a", &[1u8; 32])?);
+    /// let b = Arc::new(esdk::RawAesKeyring::new("ns", "b", &[2u8; 32])?);
+    /// let multi = esdk::MultiKeyring::new(Some(a), vec![b])?;
+    /// let message = esdk::blocking::encrypt(&esdk::Client::default(), &multi, b"hi", &Default::default())?;
+    /// assert_eq!(esdk::parse_header(&message)?.unauthenticated().encrypted_data_keys().len(), 2);
+    /// assert!(matches!(esdk::MultiKeyring::new(None, vec![]), Err(esdk::Error::ApiMisuse(_))));
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`crate::Error::ApiMisuse`] when there is neither a generator nor a child.
     pub fn new(

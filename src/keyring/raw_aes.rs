@@ -51,6 +51,13 @@ impl fmt::Debug for RawAesKeyring {
 impl RawAesKeyring {
     /// A keyring with a 16, 24 or 32-byte wrapping key.
     ///
+    /// ```
+    /// use esdk::{Error, RawAesKeyring};
+    /// assert!(RawAesKeyring::new("ns", "key", &[1u8; 16]).is_ok());
+    /// assert!(matches!(RawAesKeyring::new("ns", "key", &[1u8; 20]), Err(Error::InvalidKey(_))));
+    /// assert!(matches!(RawAesKeyring::new("aws-kms-mine", "key", &[1u8; 32]), Err(Error::InvalidKey(_))));
+    /// ```
+    ///
     /// # Errors
     /// [`crate::Error::InvalidKey`] for another key length, or a namespace that is or starts with
     /// `aws-kms` (reserved for the AWS KMS keyrings).

@@ -369,6 +369,18 @@ impl RawRsaKeyringBuilder {
     /// Sets the public key, which encrypts, from PEM: SPKI (`PUBLIC KEY`) or PKCS #1
     /// (`RSA PUBLIC KEY`). Parsed by [`build`](Self::build); see the
     /// [type-level example](RawRsaKeyringBuilder).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let public_pem = include_str!("../../tests/data/rsa-2048-public.pem");
+    /// use esdk::{RawRsaKeyring, RsaPadding};
+    /// let keyring = RawRsaKeyring::builder("ns", "rsa", RsaPadding::OaepSha256).public_key_pem(public_pem).build()?;
+    /// let client = esdk::Client::default();
+    /// let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// assert_eq!(esdk::parse_header(&message)?.unauthenticated().encrypted_data_keys()[0].provider_id, "ns");
+    /// assert!(esdk::blocking::decrypt(&client, &keyring, &message).is_err()); // no private key
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn public_key_pem(mut self, pem: &str) -> Self {
         self.public = Some(PublicKeyInput::Pem(pem.to_owned()));
@@ -377,6 +389,22 @@ impl RawRsaKeyringBuilder {
 
     /// Sets the public key, which encrypts, from DER: SPKI or PKCS #1 `RSAPublicKey`. Parsed by
     /// [`build`](Self::build); see the [type-level example](RawRsaKeyringBuilder).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let public_pem = include_str!("../../tests/data/rsa-2048-public.pem");
+    /// # let public_der = {
+    /// #     use base64::Engine as _;
+    /// #     let body: String = public_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    /// #     base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+    /// # };
+    /// use esdk::{RawRsaKeyring, RsaPadding};
+    /// let keyring = RawRsaKeyring::builder("ns", "rsa", RsaPadding::OaepSha256).public_key_der(&public_der).build()?;
+    /// assert!(esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default()).is_ok());
+    /// let junk = RawRsaKeyring::builder("ns", "rsa", RsaPadding::OaepSha256).public_key_der(b"junk").build();
+    /// assert!(matches!(junk, Err(esdk::Error::InvalidKey(_))));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn public_key_der(mut self, der: &[u8]) -> Self {
         self.public = Some(PublicKeyInput::Der(der.to_vec()));
@@ -386,6 +414,19 @@ impl RawRsaKeyringBuilder {
     /// Sets the private key, which decrypts, from PEM: PKCS #8 (`PRIVATE KEY`) or PKCS #1
     /// (`RSA PRIVATE KEY`). The copy is wiped on drop. Parsed by [`build`](Self::build); see the
     /// [type-level example](RawRsaKeyringBuilder).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let public_pem = include_str!("../../tests/data/rsa-2048-public.pem");
+    /// # let private_pem = include_str!("../../tests/data/rsa-2048-private.pem");
+    /// use esdk::{RawRsaKeyring, RsaPadding};
+    /// let encrypt_only = RawRsaKeyring::builder("ns", "rsa", RsaPadding::OaepSha256).public_key_pem(public_pem).build()?;
+    /// let decrypt_only = RawRsaKeyring::builder("ns", "rsa", RsaPadding::OaepSha256).private_key_pem(private_pem).build()?;
+    /// let client = esdk::Client::default();
+    /// let message = esdk::blocking::encrypt(&client, &encrypt_only, b"hi", &Default::default())?;
+    /// assert_eq!(esdk::blocking::decrypt(&client, &decrypt_only, &message)?.plaintext, b"hi");
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn private_key_pem(mut self, pem: &str) -> Self {
         self.private = Some(PrivateKeyInput::Pem(Zeroizing::new(pem.to_owned())));
@@ -395,6 +436,27 @@ impl RawRsaKeyringBuilder {
     /// Sets the private key, which decrypts, from DER: PKCS #8 `PrivateKeyInfo` or PKCS #1
     /// `RSAPrivateKey`. The copy is wiped on drop. Parsed by [`build`](Self::build); see the
     /// [type-level example](RawRsaKeyringBuilder).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let private_pem = include_str!("../../tests/data/rsa-2048-private.pem");
+    /// # let other_public_pem = include_str!("../../tests/data/rsa-2048-b-public-pkcs1.pem");
+    /// # let private_der = {
+    /// #     use base64::Engine as _;
+    /// #     let body: String = private_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    /// #     base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+    /// # };
+    /// use esdk::{RawRsaKeyring, RsaPadding};
+    /// let keyring = RawRsaKeyring::builder("ns", "rsa", RsaPadding::OaepSha256).private_key_der(&private_der).build()?;
+    /// assert!(format!("{keyring:?}").contains("can_decrypt: true"));
+    /// // `build` refuses a public key that is not this private key's.
+    /// let mismatched = RawRsaKeyring::builder("ns", "rsa", RsaPadding::OaepSha256)
+    ///     .public_key_pem(other_public_pem)
+    ///     .private_key_der(&private_der)
+    ///     .build();
+    /// assert!(matches!(mismatched, Err(esdk::Error::InvalidKey(_))));
+    /// # Ok(()) }
+    /// ```
     #[must_use]
     pub fn private_key_der(mut self, der: &[u8]) -> Self {
         self.private = Some(PrivateKeyInput::Der(Zeroizing::new(der.to_vec())));

@@ -64,6 +64,18 @@ impl Encryptor {
     /// [`EncryptOptions::plaintext_length`], the length is passed to the materials manager and
     /// enforced: a push past it fails.
     ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let mut message = Vec::new();
+    /// let encryptor = esdk::blocking::block_on(esdk::stream::Encryptor::new(&client, &keyring, &esdk::EncryptOptions::new(), &mut message))?;
+    /// // The header is written at once, and nothing else yet.
+    /// assert_eq!(esdk::parse_header(&message)?.len(), message.len());
+    /// assert_eq!(encryptor.header().suite().id, 0x0578);
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`Client::encrypt_with`].
     pub async fn new(

@@ -151,6 +151,18 @@ impl<W: Write> EncryptingWriter<W> {
 
     /// Writes the final frame and footer, flushes, and returns the inner writer.
     ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Write;
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let mut writer = esdk::stream::io::EncryptingWriter::new(&client, &keyring, &esdk::EncryptOptions::new(), Vec::new())?;
+    /// writer.write_all(b"streamed")?;
+    /// let message: Vec<u8> = writer.finish()?; // the inner writer, holding the whole message
+    /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"streamed");
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// I/O errors of `inner`, or signing failures.
     #[must_use = "the message is complete only when finish returns Ok"]
@@ -310,6 +322,23 @@ impl<R: Read> DecryptingReader<R> {
     /// Reads the header of the message in `inner` and authenticates it with `source`
     /// (blocking).
     ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Read;
+    /// use esdk::{stream::io::DecryptingReader, DecryptOptions};
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut reader = DecryptingReader::new(&client, &keyring, &DecryptOptions::new(), message.as_slice())?;
+    /// let mut plaintext = String::new();
+    /// reader.read_to_string(&mut plaintext)?;
+    /// assert_eq!(plaintext, "hi");
+    /// // The header is authenticated here: a keyring that cannot open the message fails at once.
+    /// let other = esdk::RawAesKeyring::new("ns", "other", &[2u8; 32])?;
+    /// assert!(DecryptingReader::new(&client, &other, &DecryptOptions::new(), message.as_slice()).is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`Client::decrypt_with`], and I/O errors of `inner`.
     pub fn new<'a>(
@@ -358,6 +387,17 @@ impl<R: Read> DecryptingReader<R> {
     }
 
     /// The authenticated header.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use esdk::{stream::io::DecryptingReader, DecryptOptions};
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let reader = DecryptingReader::new(&client, &keyring, &DecryptOptions::new(), message.as_slice())?;
+    /// assert_eq!(reader.header().map(|h| h.suite().id), Some(0x0578));
+    /// # Ok(()) }
+    /// ```
     pub fn header(&self) -> Option<&crate::Header> {
         self.decryptor.as_ref().and_then(Decryptor::header)
     }
@@ -365,6 +405,21 @@ impl<R: Read> DecryptingReader<R> {
     /// How far the plaintext read so far is verified: [`Verification::Complete`] once `read`
     /// reported the end of the message; [`Verification::SignaturePending`] while a signed
     /// message's body is read: act on the plaintext only once it is `Complete`.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Read;
+    /// use esdk::{stream::{io::DecryptingReader, Verification}, DecryptOptions};
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, &[0u8; 10_000], &Default::default())?;
+    /// let mut reader = DecryptingReader::new(&client, &keyring, &DecryptOptions::new(), message.as_slice())?;
+    /// // Signed (0x0578) and longer than the first read: the signature is still ahead.
+    /// assert_eq!(reader.verification(), Verification::SignaturePending);
+    /// reader.read_to_end(&mut Vec::new())?;
+    /// assert_eq!(reader.verification(), Verification::Complete);
+    /// # Ok(()) }
+    /// ```
     pub fn verification(&self) -> Verification {
         match &self.decryptor {
             Some(d) => d.verification(),
@@ -374,6 +429,20 @@ impl<R: Read> DecryptingReader<R> {
     }
 
     /// Returns the inner reader.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Read;
+    /// use esdk::{stream::io::DecryptingReader, DecryptOptions};
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut reader = DecryptingReader::new(&client, &keyring, &DecryptOptions::new(), std::io::Cursor::new(message))?;
+    /// reader.read_to_end(&mut Vec::new())?;
+    /// let cursor = reader.into_inner();
+    /// assert_eq!(cursor.position(), cursor.get_ref().len() as u64); // the whole message was read
+    /// # Ok(()) }
+    /// ```
     pub fn into_inner(self) -> R {
         self.inner
     }

@@ -54,6 +54,20 @@ impl<W> fmt::Debug for AsyncEncryptingWriter<W> {
 impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
     /// Gets materials from `source`; the header is written with the first write or flush.
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncWriteExt;
+    /// use esdk::stream::tokio::AsyncEncryptingWriter;
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let mut writer = AsyncEncryptingWriter::new(&client, &keyring, &esdk::EncryptOptions::new(), Vec::new()).await?;
+    /// writer.flush().await?; // the header goes out with the first write or flush
+    /// let header_only = writer.into_inner();
+    /// assert_eq!(esdk::parse_header(&header_only)?.len(), header_only.len());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`Client::encrypt_with`].
     pub async fn new<'a>(
@@ -80,6 +94,21 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
     }
 
     /// The inner writer (after `shutdown`, it holds the whole message).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncWriteExt;
+    /// use esdk::stream::tokio::AsyncEncryptingWriter;
+    /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// let client = esdk::Client::default();
+    /// let mut writer = AsyncEncryptingWriter::new(&client, &keyring, &esdk::EncryptOptions::new(), Vec::new()).await?;
+    /// writer.write_all(b"async").await?;
+    /// writer.shutdown().await?;
+    /// let message: Vec<u8> = writer.into_inner();
+    /// assert_eq!(client.decrypt(&keyring, &message).await?.plaintext, b"async");
+    /// # Ok(()) }
+    /// ```
     pub fn into_inner(self) -> W {
         self.inner
     }
@@ -206,6 +235,23 @@ impl<R> fmt::Debug for AsyncDecryptingReader<R> {
 impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
     /// Reads the header of the message in `inner` and authenticates it with `source`.
     ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncReadExt;
+    /// use esdk::{stream::tokio::AsyncDecryptingReader, DecryptOptions};
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = client.encrypt(&keyring, b"hi", &Default::default()).await?;
+    /// let mut reader = AsyncDecryptingReader::new(&client, &keyring, &DecryptOptions::new(), message.as_slice()).await?;
+    /// let mut plaintext = String::new();
+    /// reader.read_to_string(&mut plaintext).await?;
+    /// assert_eq!(plaintext, "hi");
+    /// let other = esdk::RawAesKeyring::new("ns", "other", &[2u8; 32])?;
+    /// assert!(AsyncDecryptingReader::new(&client, &other, &DecryptOptions::new(), message.as_slice()).await.is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// As [`Client::decrypt_with`], and I/O errors of `inner`.
     pub async fn new<'a>(
@@ -246,6 +292,18 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
     }
 
     /// The authenticated header.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use esdk::{stream::tokio::AsyncDecryptingReader, DecryptOptions};
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = client.encrypt(&keyring, b"hi", &Default::default()).await?;
+    /// let reader = AsyncDecryptingReader::new(&client, &keyring, &DecryptOptions::new(), message.as_slice()).await?;
+    /// assert_eq!(reader.header().map(|h| h.suite().id), Some(0x0578));
+    /// # Ok(()) }
+    /// ```
     pub fn header(&self) -> Option<&crate::Header> {
         self.decryptor.as_ref().and_then(Decryptor::header)
     }
@@ -253,6 +311,22 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
     /// How far the plaintext read so far is verified: [`Verification::Complete`] once `read`
     /// reported the end of the message; [`Verification::SignaturePending`] while a signed
     /// message's body is read: act on the plaintext only once it is `Complete`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use tokio::io::AsyncReadExt;
+    /// use esdk::{stream::{tokio::AsyncDecryptingReader, Verification}, DecryptOptions};
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = client.encrypt(&keyring, &[0u8; 10_000], &Default::default()).await?;
+    /// let mut reader = AsyncDecryptingReader::new(&client, &keyring, &DecryptOptions::new(), message.as_slice()).await?;
+    /// // Signed (0x0578) and longer than the first read: the signature is still ahead.
+    /// assert_eq!(reader.verification(), Verification::SignaturePending);
+    /// reader.read_to_end(&mut Vec::new()).await?;
+    /// assert_eq!(reader.verification(), Verification::Complete);
+    /// # Ok(()) }
+    /// ```
     pub fn verification(&self) -> Verification {
         match &self.decryptor {
             Some(d) => d.verification(),
