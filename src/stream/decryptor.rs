@@ -129,6 +129,18 @@ pub struct Decryptor {
 
 impl Decryptor {
     /// A decryptor with `client`'s policy and limits.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// assert!(!decryptor.needs_authentication() && !decryptor.is_authenticated());
+    /// decryptor.push(&message, &mut Vec::new())?;
+    /// assert!(decryptor.needs_authentication());
+    /// # Ok(()) }
+    /// ```
     pub fn new(client: &Client) -> Self {
         Self {
             client: client.clone(),
@@ -151,6 +163,19 @@ impl Decryptor {
     }
 
     /// The authenticated header: `None` until [`authenticate`](Self::authenticate) succeeded.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// decryptor.push(&message, &mut Vec::new())?;
+    /// assert!(decryptor.header().is_none()); // complete, but not authenticated yet
+    /// esdk::blocking::block_on(decryptor.authenticate(&keyring, &Default::default()))?;
+    /// assert_eq!(decryptor.header().unwrap().suite().id, 0x0578);
+    /// # Ok(()) }
+    /// ```
     pub fn header(&self) -> Option<&Header> {
         match &self.state {
             State::Body(b) | State::Footer(b) | State::Done(b) => Some(&b.prepared.header),
@@ -161,6 +186,20 @@ impl Decryptor {
     /// The header once it is complete and until it is authenticated: **nothing in it is
     /// authenticated**. Use it to choose a keyring (which keys could open the message); call
     /// [`authenticate`](Self::authenticate) next.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// decryptor.push(&message, &mut Vec::new())?;
+    /// let header = decryptor.unauthenticated_header().unwrap();
+    /// assert_eq!(header.unauthenticated().encrypted_data_keys()[0].provider_id, "ns");
+    /// esdk::blocking::block_on(decryptor.authenticate(&keyring, &Default::default()))?;
+    /// assert!(decryptor.unauthenticated_header().is_none());
+    /// # Ok(()) }
+    /// ```
     pub fn unauthenticated_header(&self) -> Option<&UnauthenticatedHeader> {
         match &self.state {
             State::NeedMaterials(h) => Some(h),
@@ -169,11 +208,37 @@ impl Decryptor {
     }
 
     /// Whether the header is complete and waits for [`authenticate`](Self::authenticate).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// decryptor.push(&message[..10], &mut Vec::new())?;
+    /// assert!(!decryptor.needs_authentication()); // the header is not complete yet
+    /// decryptor.push(&message[10..], &mut Vec::new())?;
+    /// assert!(decryptor.needs_authentication());
+    /// # Ok(()) }
+    /// ```
     pub fn needs_authentication(&self) -> bool {
         matches!(self.state, State::NeedMaterials(_))
     }
 
     /// Whether the header has been authenticated (and the body may be pushed).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// decryptor.push(&message, &mut Vec::new())?;
+    /// assert!(!decryptor.is_authenticated());
+    /// esdk::blocking::block_on(decryptor.authenticate(&keyring, &Default::default()))?;
+    /// assert!(decryptor.is_authenticated());
+    /// # Ok(()) }
+    /// ```
     pub fn is_authenticated(&self) -> bool {
         matches!(
             self.state,
@@ -182,6 +247,20 @@ impl Decryptor {
     }
 
     /// Whether the whole message has been read and verified.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// let used = decryptor.push(&message, &mut Vec::new())?;
+    /// esdk::blocking::block_on(decryptor.authenticate(&keyring, &Default::default()))?;
+    /// assert!(!decryptor.is_done());
+    /// decryptor.push(&message[used..], &mut Vec::new())?;
+    /// assert!(decryptor.is_done());
+    /// # Ok(()) }
+    /// ```
     pub fn is_done(&self) -> bool {
         matches!(self.state, State::Done(_))
     }
@@ -261,6 +340,20 @@ impl Decryptor {
     }
 
     /// The full encryption context (stored plus reproduced pairs) once authenticated.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// decryptor.push(&message, &mut Vec::new())?;
+    /// assert!(decryptor.encryption_context().is_none());
+    /// esdk::blocking::block_on(decryptor.authenticate(&keyring, &Default::default()))?;
+    /// // Signed suites store their public key in the context.
+    /// assert!(decryptor.encryption_context().unwrap().contains_key("aws-crypto-public-key"));
+    /// # Ok(()) }
+    /// ```
     pub fn encryption_context(&self) -> Option<&EncryptionContext> {
         match &self.state {
             State::Body(b) | State::Footer(b) | State::Done(b) => {
@@ -280,6 +373,20 @@ impl Decryptor {
     /// # Errors
     /// Any malformed or tampered input; after an error the decryptor accepts nothing more
     /// ([`Error::StreamFailed`]).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// let mut plaintext = Vec::new();
+    /// let used = decryptor.push(&message, &mut plaintext)?; // stops after the header
+    /// esdk::blocking::block_on(decryptor.authenticate(&keyring, &Default::default()))?;
+    /// assert_eq!(decryptor.push(&message[used..], &mut plaintext)?, message.len() - used);
+    /// assert_eq!(plaintext, b"hi");
+    /// # Ok(()) }
+    /// ```
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<usize> {
         self.push_to(input, out)
     }
@@ -397,6 +504,19 @@ impl Decryptor {
     /// # Errors
     /// [`Error::ApiMisuse`] when the header is not complete yet; otherwise as
     /// [`Client::decrypt_with`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// use esdk::{DecryptOptions, EncryptionContext};
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// decryptor.push(&message, &mut Vec::new())?;
+    /// let wrong = DecryptOptions::new().reproduced_context(EncryptionContext::from([("a", "b")]));
+    /// assert!(esdk::blocking::block_on(decryptor.authenticate(&keyring, &wrong)).is_err());
+    /// # Ok(()) }
+    /// ```
     pub async fn authenticate(
         &mut self,
         source: impl Into<KeySource<'_>>,
@@ -576,6 +696,19 @@ impl Decryptor {
     ///
     /// # Errors
     /// [`FormatError::Truncated`] when the message ended early, or any earlier error.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// # let message = esdk::blocking::encrypt(&client, &keyring, b"hi", &Default::default())?;
+    /// let mut decryptor = esdk::stream::Decryptor::new(&client);
+    /// let used = decryptor.push(&message, &mut Vec::new())?;
+    /// esdk::blocking::block_on(decryptor.authenticate(&keyring, &Default::default()))?;
+    /// decryptor.push(&message[used..message.len() - 1], &mut Vec::new())?;
+    /// assert!(decryptor.finish().is_err()); // one byte short: truncated
+    /// # Ok(()) }
+    /// ```
     pub fn finish(self) -> crate::Result<()> {
         self.into_parts().map(drop)
     }

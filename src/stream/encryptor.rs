@@ -137,6 +137,17 @@ impl Encryptor {
     }
 
     /// The header written to the output.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// let mut message = Vec::new();
+    /// let encryptor = esdk::blocking::block_on(esdk::stream::Encryptor::new(&client, &keyring, &Default::default(), &mut message))?;
+    /// assert_eq!(encryptor.header().suite().id, 0x0578);
+    /// assert_eq!(esdk::parse_header(&message)?.unauthenticated().message_id(), encryptor.header().message_id());
+    /// # Ok(()) }
+    /// ```
     pub fn header(&self) -> &Header {
         &self.prepared.header
     }
@@ -199,6 +210,20 @@ impl Encryptor {
     /// [`Error::LimitExceeded`] past 2^32 - 1 frames, or as soon as the plaintext exceeds the
     /// length declared with [`EncryptOptions::plaintext_length`]. After any error the
     /// encryptor is failed: every later call returns an error and nothing more is sealed.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// use esdk::EncryptOptions;
+    /// let mut message = Vec::new();
+    /// let options = EncryptOptions::new().plaintext_length(4);
+    /// let mut encryptor = esdk::blocking::block_on(esdk::stream::Encryptor::new(&client, &keyring, &options, &mut message))?;
+    /// encryptor.push(b"four", &mut message)?;
+    /// assert!(encryptor.push(b"!", &mut message).is_err()); // past the declared length
+    /// assert!(encryptor.push(b"", &mut message).is_err()); // and failed for good
+    /// # Ok(()) }
+    /// ```
     pub fn push(&mut self, input: &[u8], out: &mut Vec<u8>) -> crate::Result<()> {
         self.push_to(input, out)
     }
@@ -333,6 +358,19 @@ impl Encryptor {
     ///
     /// # Errors
     /// When signing fails, or when an earlier call failed.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let client = esdk::Client::default();
+    /// let mut message = Vec::new();
+    /// let mut encryptor = esdk::blocking::block_on(esdk::stream::Encryptor::new(&client, &keyring, &Default::default(), &mut message))?;
+    /// encryptor.push(b"hello", &mut message)?;
+    /// assert!(esdk::blocking::decrypt(&client, &keyring, &message).is_err()); // no final frame yet
+    /// encryptor.finish(&mut message)?;
+    /// assert_eq!(esdk::blocking::decrypt(&client, &keyring, &message)?.plaintext, b"hello");
+    /// # Ok(()) }
+    /// ```
     pub fn finish(mut self, out: &mut Vec<u8>) -> crate::Result<()> {
         self.finish_to(out)
     }
