@@ -106,4 +106,35 @@ fn _futures_are_send(
             client.commitment_policy(),
         )),
     );
+    let (encrypt, decrypt) = (crate::EncryptOptions::new(), crate::DecryptOptions::new());
+    is_send(&client.encrypt_with(crate::KeySource::MaterialsManager(cmm), b"", &encrypt));
+    is_send(&client.decrypt_with(keyring, b"", &decrypt));
+    let (mut message, mut plaintext) = (Vec::new(), Vec::new());
+    is_send(&client.encrypt_into(keyring, b"", &encrypt, &mut message));
+    is_send(&client.decrypt_into(keyring, b"", &decrypt, &mut plaintext));
+    let mut header = Vec::new();
+    is_send(&crate::stream::Encryptor::new(
+        client,
+        keyring,
+        &encrypt,
+        &mut header,
+    ));
+    let mut decryptor = crate::stream::Decryptor::new(client);
+    is_send(&decryptor.authenticate(keyring, &decrypt));
+    #[cfg(feature = "tokio")]
+    {
+        use crate::stream::tokio::{AsyncDecryptingReader, AsyncEncryptingWriter};
+        is_send(&AsyncEncryptingWriter::new(
+            client,
+            keyring,
+            &encrypt,
+            Vec::new(),
+        ));
+        is_send(&AsyncDecryptingReader::new(
+            client,
+            keyring,
+            &decrypt,
+            &b""[..],
+        ));
+    }
 }
