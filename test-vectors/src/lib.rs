@@ -11,7 +11,9 @@
 //! - [`encrypt`]: awses-encrypt manifests (v1, v2, v5): encrypting every test with esdk and
 //!   writing the messages with an awses-decrypt manifest other implementations can run;
 //! - [`known_answer`]: the known-answer JSON files that give the plaintext data key;
-//! - [`source`]: reading vectors from a folder or, in place, from a `.zip`.
+//! - [`source`]: reading vectors from a folder or, in place, from a `.zip`;
+//! - [`locate`]: where the tests find the public vectors and the vendored subset, and when a
+//!   missing vectors folder fails a test (`ESDK_REQUIRE_VECTORS=1`) instead of skipping it.
 //!
 //! ```no_run
 //! let options = esdk_test_vectors::RunOptions::default();
@@ -28,6 +30,7 @@ pub mod error;
 pub mod json;
 pub mod keys;
 pub mod known_answer;
+pub mod locate;
 pub mod manifest;
 pub mod run;
 pub mod source;

@@ -158,25 +158,9 @@ fn project_manifest_coverage() {
 }
 
 /// The shared vectors folder (`../../shared/test-vectors` or `$ESDK_TEST_VECTORS`), or `None`
-/// when it is missing outside CI.
+/// when it is missing and not required ([`esdk_test_vectors::locate`]).
 fn vectors_dir() -> Option<PathBuf> {
-    let (dir, from_env) = match std::env::var_os("ESDK_TEST_VECTORS") {
-        Some(dir) => (PathBuf::from(dir), true),
-        None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/test-vectors"),
-            false,
-        ),
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none() && !from_env,
-        "test vectors not found at {} (set ESDK_TEST_VECTORS)",
-        dir.display()
-    );
-    println!("skipped: test vectors not found at {}", dir.display());
-    None
+    esdk_test_vectors::locate::shared_vectors_or_skip()
 }
 
 /// Encrypts a public encrypt manifest, checks the counts, then decrypts every `step`-th

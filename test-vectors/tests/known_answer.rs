@@ -7,7 +7,7 @@
 
 #![allow(clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use esdk_test_vectors::known_answer::{
     run_commitment_vectors, run_decrypt_oracle_vectors, StaticDataKeyKeyring,
@@ -15,27 +15,8 @@ use esdk_test_vectors::known_answer::{
 use esdk_test_vectors::{Outcome, Report};
 
 fn known_answer_dir() -> Option<PathBuf> {
-    let (dir, from_env) = match std::env::var_os("ESDK_TEST_VECTORS") {
-        Some(dir) => (PathBuf::from(dir), true),
-        None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/test-vectors"),
-            false,
-        ),
-    };
-    if dir.is_dir() {
-        let dir = dir.canonicalize().unwrap_or(dir);
-        return Some(dir.join("known-answer/python-esdk"));
-    }
-    assert!(
-        std::env::var_os("CI").is_none() && !from_env,
-        "test vectors not found at {} (set ESDK_TEST_VECTORS)",
-        dir.display()
-    );
-    println!(
-        "skipped: test vectors not found at {} (set ESDK_TEST_VECTORS)",
-        dir.display()
-    );
-    None
+    esdk_test_vectors::locate::shared_vectors_or_skip()
+        .map(|dir| dir.join("known-answer/python-esdk"))
 }
 
 fn print_report(title: &str, report: &Report) {

@@ -2,39 +2,20 @@
 //! README of that folder gives.
 //!
 //! The folder is `CARGO_MANIFEST_DIR/../../shared/test-vectors`, or `$ESDK_TEST_VECTORS`.
-//! When it is missing the tests print that they skipped, unless `CI` is set: then they fail.
+//! When it is missing the tests print that they skipped, unless `ESDK_REQUIRE_VECTORS=1`: then
+//! they fail (see [`esdk_test_vectors::locate`]). `vendored.rs` runs a subset that is always here.
 //! Run with `-- --nocapture` to see every skip reason and the per-set summaries.
 
 #![allow(clippy::panic)]
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use esdk_test_vectors::{run_fixtures, run_manifest, Outcome, Report, RunOptions};
 
 /// The vectors folder, or `None` (after printing why) when the tests should skip.
 fn vectors_dir() -> Option<PathBuf> {
-    let (dir, from_env) = match std::env::var_os("ESDK_TEST_VECTORS") {
-        Some(dir) => (PathBuf::from(dir), true),
-        None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/test-vectors"),
-            false,
-        ),
-    };
-    if dir.is_dir() {
-        let dir = dir.canonicalize().unwrap_or(dir);
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none() && !from_env,
-        "test vectors not found at {} (set ESDK_TEST_VECTORS)",
-        dir.display()
-    );
-    println!(
-        "skipped: test vectors not found at {} (set ESDK_TEST_VECTORS)",
-        dir.display()
-    );
-    None
+    esdk_test_vectors::locate::shared_vectors_or_skip()
 }
 
 fn options(strict_net_4_0_0: bool) -> RunOptions {
