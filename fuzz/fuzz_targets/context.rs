@@ -3,7 +3,9 @@
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
-use esdk::hazmat::{parse_encryption_context as parse_context, serialize_encryption_context as serialize_context};
+use esdk::hazmat::{
+    parse_encryption_context as parse_context, serialize_encryption_context as serialize_context,
+};
 use esdk::EncryptionContext;
 use libfuzzer_sys::fuzz_target;
 
@@ -38,8 +40,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(parse_context(&bytes).expect("reparses"), context);
     }
     // Context → bytes → context.
-    if let Ok(context) = std::collections::BTreeMap::<String, String>::arbitrary_take_rest(Unstructured::new(data))
-        .map(EncryptionContext::from) {
+    if let Ok(context) =
+        std::collections::BTreeMap::<String, String>::arbitrary_take_rest(Unstructured::new(data))
+            .map(EncryptionContext::from)
+    {
         if let Ok(bytes) = serialize_context(&context) {
             assert!(bytes.len() <= usize::from(u16::MAX));
             assert_eq!(

@@ -1,8 +1,8 @@
 //! `parse_header` on arbitrary bytes: never panics; a header it accepts is self-consistent.
 #![no_main]
 
-use esdk::suite::MessageFormatVersion;
 use esdk::header::ContentType;
+use esdk::suite::MessageFormatVersion;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -49,7 +49,8 @@ fuzz_target!(|data: &[u8]| {
     );
     assert!(esdk::parse_header(&data[..len - 1]).is_err());
     // The stored context is a valid context: it serializes, and parses back to itself.
-    let bytes = esdk::hazmat::serialize_encryption_context(h.encryption_context()).expect("serializes");
+    let bytes =
+        esdk::hazmat::serialize_encryption_context(h.encryption_context()).expect("serializes");
     assert_eq!(
         &esdk::hazmat::parse_encryption_context(&bytes).expect("parses"),
         h.encryption_context()

@@ -3,8 +3,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use esdk::{Client, CommitmentPolicy, EncryptionContext};
 use esdk::cmm::PUBLIC_KEY_CONTEXT_KEY;
+use esdk::{Client, CommitmentPolicy, EncryptionContext};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Debug, Arbitrary)]
@@ -28,18 +28,37 @@ fuzz_target!(|input: Input| {
         .suite(suite)
         .frame_length(frame_length)
         .threads(1)
-        .build().unwrap();
-    let context: EncryptionContext = input
+        .build()
+        .unwrap();
+    let pairs: Vec<(String, String)> = input
         .context
         .into_iter()
         .take(4)
-        .filter(|(k, v)| k != PUBLIC_KEY_CONTEXT_KEY && k.len() + v.len() <= 1024)
+        .filter(|(k, v)| k.len() + v.len() <= 1024)
         .collect();
     let keyring = esdk_fuzz::keyring();
+    // Encrypt refuses keys with the reserved prefix; the round trip uses the others.
+    let reserved = pairs.iter().any(|(k, _)| k.starts_with("aws-crypto-"));
+    let all: EncryptionContext = pairs.iter().cloned().collect();
+    if reserved {
+        assert!(matches!(
+            esdk::blocking::encrypt(&client, &keyring, &input.plaintext, &all),
+            Err(esdk::Error::InvalidContext(_))
+        ));
+    }
+    let context: EncryptionContext = pairs
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("aws-crypto-"))
+        .collect();
     let message =
         esdk::blocking::encrypt(&client, &keyring, &input.plaintext, &context).expect("encrypt");
-    let decrypted = esdk::blocking::decrypt_with(&client, &keyring, &message, &esdk::DecryptOptions::new().reproduced_context(context.clone()))
-        .expect("decrypt");
+    let decrypted = esdk::blocking::decrypt_with(
+        &client,
+        &keyring,
+        &message,
+        &esdk::DecryptOptions::new().reproduced_context(context.clone()),
+    )
+    .expect("decrypt");
     assert_eq!(decrypted.plaintext, input.plaintext);
     assert_eq!(decrypted.header.suite().id, suite.id);
     let mut stored = decrypted.encryption_context.clone();

@@ -27,7 +27,8 @@ pub fn decrypt_client() -> Client {
     Client::builder()
         .commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt)
         .threads(1)
-        .build().unwrap()
+        .build()
+        .unwrap()
 }
 
 /// One-shot decrypt: the plaintext, or `None` on any error.
