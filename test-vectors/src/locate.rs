@@ -18,7 +18,12 @@ pub const REQUIRE_VECTORS_VAR: &str = "ESDK_REQUIRE_VECTORS";
 
 /// `shared/test-vectors` beside the repository root (where CI and every developer have it).
 pub fn default_shared_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/test-vectors")
+    let test_vectors = Path::new(env!("CARGO_MANIFEST_DIR"));
+    match test_vectors.parent().and_then(Path::parent) {
+        // The folder that holds the repository, so messages show a plain path.
+        Some(beside_repo) => beside_repo.join("shared/test-vectors"),
+        None => test_vectors.join("../../shared/test-vectors"),
+    }
 }
 
 /// The subset of the public vectors vendored in this repository (`test-vectors/vendored`).
