@@ -487,15 +487,8 @@ impl Client {
         plaintext: &[u8],
         encryption_context: &EncryptionContext,
     ) -> crate::Result<Vec<u8>> {
-        let mut out = Presized::new(0);
-        self.encrypt_to(
-            KeySource::Keyring(keyring),
-            plaintext,
-            encryption_context,
-            &mut out,
-        )
-        .await?;
-        Ok(out.into_vec())
+        self.encrypt_vec(KeySource::Keyring(keyring), plaintext, encryption_context)
+            .await
     }
 
     /// Encrypts with any key source and options.
@@ -523,15 +516,8 @@ impl Client {
         plaintext: &[u8],
         options: &EncryptOptions,
     ) -> crate::Result<Vec<u8>> {
-        let mut out = Presized::new(0);
-        self.encrypt_to(
-            source.into(),
-            plaintext,
-            &options.encryption_context,
-            &mut out,
-        )
-        .await?;
-        Ok(out.into_vec())
+        self.encrypt_vec(source.into(), plaintext, &options.encryption_context)
+            .await
     }
 
     /// As [`encrypt_with`](Self::encrypt_with), writing the message into `out` (cleared
@@ -679,6 +665,19 @@ impl Client {
         res
     }
 
+    /// One-shot encrypt into a fresh buffer, allocated once at the message's size.
+    async fn encrypt_vec(
+        &self,
+        source: KeySource<'_>,
+        plaintext: &[u8],
+        encryption_context: &EncryptionContext,
+    ) -> crate::Result<Vec<u8>> {
+        let mut out = Presized::new(0);
+        self.encrypt_to(source, plaintext, encryption_context, &mut out)
+            .await?;
+        Ok(out.into_vec())
+    }
+
     async fn encrypt_to(
         &self,
         source: KeySource<'_>,
@@ -724,10 +723,7 @@ impl Client {
             }),
             Err(e) => {
                 // Frames that verified before the failure are never returned: wipe them.
-                if let Some(written) = out.tail_mut(start) {
-                    zeroize::Zeroize::zeroize(written);
-                }
-                out.truncate(start);
+                out.discard_from(start);
                 Err(e)
             }
         }

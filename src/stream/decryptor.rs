@@ -399,10 +399,7 @@ impl Decryptor {
         let before = out.len();
         let res = self.push_inner(input, out);
         if let Err(e) = &res {
-            if let Some(released) = out.tail_mut(before) {
-                zeroize::Zeroize::zeroize(released);
-            }
-            out.truncate(before);
+            out.discard_from(before);
             self.fail(e);
         }
         res
@@ -813,8 +810,7 @@ impl Body {
             }
         };
         if let Err(e) = opened {
-            zeroize::Zeroize::zeroize(dst);
-            out.truncate(before);
+            out.discard_from(before);
             return Err(e);
         }
         self.expected_sequence = count;

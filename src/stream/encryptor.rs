@@ -188,7 +188,6 @@ impl Encryptor {
         plaintext: &[u8],
         out: &mut Presized,
     ) -> crate::Result<()> {
-        self.take(plaintext.len())?;
         // esdk makes the last full frame final: ceil(n / f) frames, at least one.
         let regular = plaintext.len().div_ceil(self.frame_len).max(1) - 1;
         let final_len = plaintext.len() - regular * self.frame_len;

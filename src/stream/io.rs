@@ -53,12 +53,23 @@ impl Poison {
     }
 }
 
-/// Errors of an inner reader after which reading may simply be retried: nothing was consumed.
-pub(crate) fn is_transient(e: &io::Error) -> bool {
-    matches!(
+/// After a reader's failed read: unless the error is an inner reader's transient one
+/// (`Interrupted`, `WouldBlock`: nothing was consumed, the read may be retried), the reader fails
+/// for good: the error is recorded, unread plaintext wiped, the decryptor dropped.
+pub(crate) fn fail_reader(
+    e: &io::Error,
+    poison: &mut Poison,
+    out: &mut Released,
+    decryptor: &mut Option<Decryptor>,
+) {
+    if !matches!(
         e.kind(),
         io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-    )
+    ) {
+        poison.set(e);
+        out.discard();
+        *decryptor = None;
+    }
 }
 
 pub(crate) fn to_io(e: Error) -> io::Error {
@@ -479,11 +490,7 @@ impl<R: Read> Read for DecryptingReader<R> {
         self.poison.check()?;
         let res = self.read_inner(buf);
         if let Err(e) = &res {
-            if !is_transient(e) {
-                self.poison.set(e);
-                self.out.discard();
-                self.decryptor = None;
-            }
+            fail_reader(e, &mut self.poison, &mut self.out, &mut self.decryptor);
         }
         res
     }

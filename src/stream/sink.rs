@@ -39,6 +39,14 @@ pub(crate) trait Sink {
     fn truncate(&mut self, len: usize);
     /// The bytes written from `from` on, to wipe before they are dropped.
     fn tail_mut(&mut self, from: usize) -> Option<&mut [u8]>;
+    /// Wipes the bytes written from `len` on, then drops them: plaintext that must not be
+    /// released after an error.
+    fn discard_from(&mut self, len: usize) {
+        if let Some(tail) = self.tail_mut(len) {
+            zeroize::Zeroize::zeroize(tail);
+        }
+        self.truncate(len);
+    }
     /// Appends a copy of `bytes`.
     fn extend_from_slice(&mut self, bytes: &[u8]) {
         self.grow(bytes.len()).copy_from_slice(bytes);
@@ -89,20 +97,19 @@ impl Presized {
     /// Room for `capacity` bytes in a caller's buffer, reused: its initialized bytes are kept
     /// (to be overwritten), so a buffer as large as the last message costs no zero-fill and no
     /// page fault.
-    pub(crate) fn reuse(mut buf: Vec<u8>, capacity: usize) -> Self {
-        if buf.len() < capacity {
-            let more = capacity - buf.len();
-            reserve_wiping(&mut buf, more);
-            buf.resize(capacity, 0);
-        }
-        Self { buf, len: 0 }
+    pub(crate) fn reuse(buf: Vec<u8>, capacity: usize) -> Self {
+        let mut reused = Self { buf, len: 0 };
+        reused.make_room(capacity);
+        reused
     }
 
     /// Makes the buffer at least `capacity` bytes long (zero pages not yet touched for a fresh
     /// buffer), keeping what was written.
     pub(crate) fn make_room(&mut self, capacity: usize) {
         if self.buf.len() < capacity {
-            if self.buf.is_empty() {
+            // A fresh buffer comes zeroed from the allocator, pages untouched; an existing one
+            // is grown in place or moved through `reserve_wiping`, never freed unwiped.
+            if self.buf.capacity() == 0 {
                 self.buf = vec![0; capacity];
             } else {
                 let more = capacity - self.buf.len();
@@ -161,11 +168,7 @@ impl Sink for Presized {
     fn grow(&mut self, n: usize) -> &mut [u8] {
         let start = self.len;
         let end = start.saturating_add(n);
-        if end > self.buf.len() {
-            let more = end - self.buf.len();
-            reserve_wiping(&mut self.buf, more);
-            self.buf.resize(end, 0);
-        }
+        self.make_room(end);
         self.len = end;
         self.buf.get_mut(start..end).unwrap_or_default()
     }

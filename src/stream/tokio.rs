@@ -10,7 +10,7 @@ use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
-use super::io::{is_transient, push_header_chunk, to_io, Poison, Released};
+use super::io::{fail_reader, push_header_chunk, to_io, Poison, Released};
 use super::sink::{Presized, Sink};
 use super::{Decryptor, Encryptor, Verification};
 use crate::options::{DecryptOptions, EncryptOptions, KeySource};
@@ -346,11 +346,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for AsyncDecryptingReader<R> {
         this.poison.check()?;
         let poll = this.read_inner(cx, buf);
         if let Poll::Ready(Err(e)) = &poll {
-            if !is_transient(e) {
-                this.poison.set(e);
-                this.out.discard();
-                this.decryptor = None;
-            }
+            fail_reader(e, &mut this.poison, &mut this.out, &mut this.decryptor);
         }
         poll
     }
