@@ -138,3 +138,57 @@ fn _futures_are_send(
         ));
     }
 }
+
+/// Polls every future in `futures` until all are done, or until one fails: the first error is
+/// returned and the others are dropped (cancelled). Results keep the input order.
+pub(crate) async fn try_join_all<T, E>(
+    futures: Vec<MaterialsFuture<'_, Result<T, E>>>,
+) -> Result<Vec<T>, E> {
+    let mut pending: Vec<Option<MaterialsFuture<'_, Result<T, E>>>> =
+        futures.into_iter().map(Some).collect();
+    let mut done: Vec<Option<T>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(move |cx| {
+        let mut all_done = true;
+        for (slot, out) in pending.iter_mut().zip(done.iter_mut()) {
+            if let Some(future) = slot {
+                match Pin::new(future).poll(cx) {
+                    Poll::Ready(Ok(value)) => {
+                        *out = Some(value);
+                        *slot = None;
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => all_done = false,
+                }
+            }
+        }
+        if all_done {
+            Poll::Ready(Ok(done.iter_mut().filter_map(Option::take).collect()))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn try_join_all_keeps_order_and_stops_at_the_first_error() {
+        let ok: Vec<MaterialsFuture<'_, Result<u32, &str>>> = (0..4)
+            .map(|i| MaterialsFuture::new(async move { Ok(i) }))
+            .collect();
+        assert_eq!(
+            crate::blocking::block_on(try_join_all(ok)),
+            Ok(vec![0, 1, 2, 3])
+        );
+        let failing: Vec<MaterialsFuture<'_, Result<u32, &str>>> = vec![
+            MaterialsFuture::new(std::future::pending()),
+            MaterialsFuture::ready(Err("no")),
+        ];
+        assert_eq!(crate::blocking::block_on(try_join_all(failing)), Err("no"));
+        let none: Vec<MaterialsFuture<'_, Result<u32, &str>>> = Vec::new();
+        assert_eq!(crate::blocking::block_on(try_join_all(none)), Ok(vec![]));
+    }
+}

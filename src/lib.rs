@@ -22,6 +22,9 @@ mod future;
 pub mod header;
 mod header_auth;
 pub mod keyring;
+#[cfg(feature = "kms")]
+#[cfg_attr(docsrs, doc(cfg(feature = "kms")))]
+pub mod kms;
 mod legacy_net_retry;
 pub mod materials;
 mod options;

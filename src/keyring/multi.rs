@@ -64,6 +64,28 @@ impl MultiKeyring {
     }
 }
 
+/// Whether a child returned `base` with only encrypted data keys appended after the first
+/// `before`.
+fn same_but_new_keys(
+    base: &EncryptionMaterials,
+    returned: &EncryptionMaterials,
+    before: usize,
+) -> bool {
+    let same_key = match (&base.data_key, &returned.data_key) {
+        (Some(a), Some(b)) => bool::from(subtle::ConstantTimeEq::ct_eq(
+            a.expose_secret(),
+            b.expose_secret(),
+        )),
+        _ => false,
+    };
+    same_key
+        && base.suite.id == returned.suite.id
+        && base.encryption_context == returned.encryption_context
+        && base.required_encryption_context_keys == returned.required_encryption_context_keys
+        && returned.encrypted_data_keys.len() >= before
+        && returned.encrypted_data_keys.get(..before) == base.encrypted_data_keys.get(..before)
+}
+
 impl Keyring for MultiKeyring {
     fn on_encrypt<'a>(
         &'a self,
@@ -90,8 +112,24 @@ impl Keyring for MultiKeyring {
                 }
                 None => materials,
             };
-            for child in &self.children {
-                materials = child.on_encrypt(materials).await?;
+            // The children wrap the same data key concurrently (for KMS keys in several
+            // Regions: the slowest call, not the sum); each gets its own copy of the materials
+            // and must return them unchanged but for the encrypted data keys it appends.
+            let before = materials.encrypted_data_keys.len();
+            let calls = self
+                .children
+                .iter()
+                .map(|child| child.on_encrypt(materials.clone()))
+                .collect();
+            for returned in crate::future::try_join_all(calls).await? {
+                if !same_but_new_keys(&materials, &returned, before) {
+                    return Err(crate::Error::InvalidMaterials(
+                        "a child keyring changed the materials beyond appending encrypted data keys",
+                    ));
+                }
+                materials
+                    .encrypted_data_keys
+                    .extend(returned.encrypted_data_keys.into_iter().skip(before));
             }
             Ok(materials)
         })
