@@ -167,3 +167,129 @@ impl Keyring for MultiKeyring {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use std::task::{Poll, Waker};
+
+    use super::*;
+    use crate::materials::DataKey;
+
+    /// Children that each wait until all of them have started: wrapping one after the other
+    /// never finishes, wrapping concurrently does.
+    #[derive(Debug)]
+    struct Rendezvous {
+        started: Arc<AtomicUsize>,
+        wakers: Arc<Mutex<Vec<Waker>>>,
+        expected: usize,
+        name: &'static str,
+    }
+
+    impl Keyring for Rendezvous {
+        fn on_encrypt<'a>(
+            &'a self,
+            mut materials: EncryptionMaterials,
+        ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+            let mut counted = false;
+            MaterialsFuture::new(std::future::poll_fn(move |cx| {
+                if !counted {
+                    counted = true;
+                    self.started.fetch_add(1, Ordering::SeqCst);
+                    for w in self.wakers.lock().unwrap().drain(..) {
+                        w.wake();
+                    }
+                }
+                if self.started.load(Ordering::SeqCst) < self.expected {
+                    self.wakers.lock().unwrap().push(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                materials.encrypted_data_keys.push(EncryptedDataKey {
+                    provider_id: "test".into(),
+                    provider_info: self.name.as_bytes().to_vec(),
+                    ciphertext: vec![1],
+                });
+                Poll::Ready(Ok(materials.clone()))
+            }))
+        }
+
+        fn on_decrypt<'a>(
+            &'a self,
+            _materials: DecryptionMaterials,
+            _edks: &'a [EncryptedDataKey],
+        ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+            MaterialsFuture::ready(Err(crate::Error::ApiMisuse("not used")))
+        }
+    }
+
+    #[test]
+    fn children_wrap_concurrently_and_keep_their_order() {
+        let started = Arc::new(AtomicUsize::new(0));
+        let wakers = Arc::new(Mutex::new(Vec::new()));
+        let children: Vec<Arc<dyn Keyring>> = ["a", "b", "c"]
+            .into_iter()
+            .map(|name| {
+                Arc::new(Rendezvous {
+                    started: started.clone(),
+                    wakers: wakers.clone(),
+                    expected: 3,
+                    name,
+                }) as Arc<dyn Keyring>
+            })
+            .collect();
+        let multi = MultiKeyring::new(None, children).unwrap();
+        let mut materials = EncryptionMaterials::new(
+            crate::suite::AlgorithmSuite::from_id(0x0478).unwrap(),
+            Default::default(),
+        );
+        materials.data_key = Some(DataKey::new(vec![7; 32]));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(crate::blocking::block_on(multi.on_encrypt(materials)));
+        });
+        let out = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the children did not run concurrently")
+            .unwrap();
+        let names: Vec<&[u8]> = out
+            .encrypted_data_keys
+            .iter()
+            .map(|e| e.provider_info.as_slice())
+            .collect();
+        assert_eq!(names, [&b"a"[..], b"b", b"c"]);
+    }
+
+    #[derive(Debug)]
+    struct ChangesKey;
+
+    impl Keyring for ChangesKey {
+        fn on_encrypt<'a>(
+            &'a self,
+            mut materials: EncryptionMaterials,
+        ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+            materials.data_key = Some(DataKey::new(vec![9; 32]));
+            MaterialsFuture::ready(Ok(materials))
+        }
+
+        fn on_decrypt<'a>(
+            &'a self,
+            _materials: DecryptionMaterials,
+            _edks: &'a [EncryptedDataKey],
+        ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+            MaterialsFuture::ready(Err(crate::Error::ApiMisuse("not used")))
+        }
+    }
+
+    #[test]
+    fn a_child_that_changes_the_data_key_is_refused() {
+        let multi = MultiKeyring::new(None, vec![Arc::new(ChangesKey)]).unwrap();
+        let mut materials = EncryptionMaterials::new(
+            crate::suite::AlgorithmSuite::from_id(0x0478).unwrap(),
+            Default::default(),
+        );
+        materials.data_key = Some(DataKey::new(vec![7; 32]));
+        let err = crate::blocking::block_on(multi.on_encrypt(materials)).unwrap_err();
+        assert!(matches!(err, crate::Error::InvalidMaterials(_)), "{err:?}");
+    }
+}

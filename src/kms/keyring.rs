@@ -712,15 +712,21 @@ impl Keyring for AwsKmsDiscoveryKeyring {
                 }
             }
             if attempts.is_empty() {
-                let why = if filtered_out > 0 {
-                    "the discovery filter or Region excludes every AWS KMS key in the message"
+                let error = if filtered_out > 0 {
+                    KeyringError::new(
+                        KeyringErrorKind::Configuration,
+                        "the discovery filter or Region excludes every AWS KMS key in the message",
+                    )
                 } else {
-                    "the message has no AWS KMS encrypted data key"
+                    KeyringError::new(
+                        KeyringErrorKind::NoMatchingKey,
+                        "the message has no AWS KMS encrypted data key",
+                    )
                 };
                 attempts.push(KeyringAttempt::new(
                     PROVIDER_ID,
                     "discovery",
-                    crate::Error::Keyring(KeyringError::new(KeyringErrorKind::NoMatchingKey, why)),
+                    crate::Error::Keyring(error),
                 ));
             }
             Err(crate::Error::NoKeyringDecrypted {
