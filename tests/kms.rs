@@ -555,3 +555,147 @@ fn every_front_end_works_with_a_kms_keyring() {
         assert_eq!(out, plaintext);
     });
 }
+
+/// A fresh folder under the system temp dir, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let path = std::env::temp_dir().join(format!("esdk-{name}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn kms_roundtrip_py(server: &KmsServer, key: &str, args: &[&str]) -> std::process::Output {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/test-vectors/python/kms_roundtrip.py"
+    );
+    let python = kms_server::python().unwrap();
+    let mut command = std::process::Command::new(python);
+    command
+        .arg(script)
+        .arg(args[0])
+        .args([
+            "--endpoint",
+            &server.endpoint_url(),
+            "--region",
+            server.region(),
+            "--key-arn",
+            key,
+        ])
+        .args(&args[1..]);
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "kms_roundtrip.py {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The Python AWS Encryption SDK (4.x, MPL AWS KMS keyring) decrypts what esdk wrapped with a
+/// key on the local server, and esdk decrypts what the Python SDK wrapped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_esdk_and_esdk_decrypt_each_others_kms_messages() {
+    let server = server_or_skip!();
+    let key = kms_server::create_key(&server.client()).await;
+    let keyring = AwsKmsKeyring::new(&key, server.client()).unwrap();
+
+    // esdk -> Python.
+    let dir = TempDir::new("kms-to-python");
+    let context = EncryptionContext::from([("purpose", "interop"), ("from", "esdk")]);
+    let mut files = Vec::new();
+    for (suite, frame, len) in [
+        (0x0578u16, 4096u32, 0usize),
+        (0x0578, 4096, 1),
+        (0x0578, 4096, 8192),
+        (0x0478, 1024, 10_000),
+    ] {
+        let policy = if esdk::suite::AlgorithmSuite::from_id(suite)
+            .unwrap()
+            .is_committing()
+        {
+            esdk::CommitmentPolicy::RequireEncryptRequireDecrypt
+        } else {
+            esdk::CommitmentPolicy::ForbidEncryptAllowDecrypt
+        };
+        let client = Client::builder()
+            .commitment_policy(policy)
+            .suite(esdk::suite::AlgorithmSuite::from_id(suite).unwrap())
+            .frame_length(frame)
+            .build()
+            .unwrap();
+        let plaintext: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+        let message = client
+            .encrypt(&keyring, &plaintext, &context)
+            .await
+            .unwrap();
+        let name = format!("esdk-{suite:04x}-{frame}-{len}");
+        std::fs::write(dir.0.join(format!("{name}.ct")), &message).unwrap();
+        std::fs::write(dir.0.join(format!("{name}.pt")), &plaintext).unwrap();
+        files.push((name, plaintext));
+    }
+    let mut args = vec!["decrypt", "--context", "from=esdk"];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|(name, _)| dir.0.join(format!("{name}.ct")).display().to_string())
+        .collect();
+    args.extend(paths.iter().map(String::as_str));
+    kms_roundtrip_py(server, &key, &args);
+    for (name, plaintext) in &files {
+        let decrypted = std::fs::read(dir.0.join(format!("{name}.ct.py-decrypted"))).unwrap();
+        assert_eq!(&decrypted, plaintext, "{name}");
+    }
+
+    // Python -> esdk, with a strict and a discovery keyring.
+    let dir = TempDir::new("kms-from-python");
+    let out = dir.0.display().to_string();
+    kms_roundtrip_py(server, &key, &["encrypt", "--out", &out]);
+    let discovery = AwsKmsDiscoveryKeyring::new(server.client()).unwrap();
+    let client = Client::default();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir.0).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("ct") {
+            continue;
+        }
+        let message = std::fs::read(&path).unwrap();
+        let expected = std::fs::read(path.with_extension("pt")).unwrap();
+        for keyring in [&keyring as &dyn Keyring, &discovery] {
+            let out = client.decrypt(keyring, &message).await.unwrap();
+            assert_eq!(out.plaintext, expected, "{}", path.display());
+            assert_eq!(
+                out.encryption_context.get("purpose").map(String::as_str),
+                Some("interop")
+            );
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, 4, "the Python SDK wrote 4 messages");
+}
+
+/// Installs and starts the KMS test server once: `.ci/run` calls it before the tests so the
+/// install shows as its own step.
+#[test]
+fn kms_server_starts() {
+    if let Some(reason) = kms_server::skip_reason() {
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    let server = KmsServer::shared();
+    let (status, _) = server.moto_api("GET", "/moto-api/").unwrap();
+    assert_eq!(status, 200);
+}
