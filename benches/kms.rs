@@ -60,7 +60,10 @@ fn bench(c: &mut Criterion) {
             .block_on(client.encrypt(keyring, &plaintext, &context))
             .unwrap();
         group.bench_function(format!("decrypt/{name}/0478/1KiB"), |b| {
-            b.iter(|| rt.block_on(client.decrypt(keyring, black_box(&message))).unwrap())
+            b.iter(|| {
+                rt.block_on(client.decrypt(keyring, black_box(&message)))
+                    .unwrap()
+            })
         });
     }
     group.finish();

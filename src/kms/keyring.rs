@@ -735,3 +735,132 @@ impl Keyring for AwsKmsDiscoveryKeyring {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn discovery(region: Option<&str>, filter: Option<DiscoveryFilter>) -> AwsKmsDiscoveryKeyring {
+        let config = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .build();
+        let mut builder =
+            AwsKmsDiscoveryKeyring::builder().client(aws_sdk_kms::Client::from_conf(config));
+        if let Some(r) = region {
+            builder = builder.region(r);
+        }
+        if let Some(f) = filter {
+            builder = builder.filter(f);
+        }
+        builder.build().unwrap()
+    }
+
+    fn arn(s: &str) -> KmsArn {
+        KmsArn::parse(s).unwrap()
+    }
+
+    const MRK_EAST: &str =
+        "arn:aws:kms:us-east-1:111122223333:key/mrk-80bd8ecdcd4342aebd84b7dc9da498a7";
+    const MRK_WEST: &str =
+        "arn:aws:kms:us-west-2:111122223333:key/mrk-80bd8ecdcd4342aebd84b7dc9da498a7";
+    const SRK_EAST: &str =
+        "arn:aws:kms:us-east-1:111122223333:key/b3537ef1-d8dc-4780-9f5a-55776cbb2f7f";
+
+    #[test]
+    fn discovery_plans_the_calls_the_specification_describes() {
+        // (keyring Region, filter, stored ARN, expected (KeyId, client Region))
+        let filter = || Some(DiscoveryFilter::new("aws", ["111122223333"]).unwrap());
+        let other_account = || Some(DiscoveryFilter::new("aws", ["444455556666"]).unwrap());
+        let other_partition = || Some(DiscoveryFilter::new("aws-cn", ["111122223333"]).unwrap());
+        let cases: Vec<(
+            Option<&str>,
+            Option<DiscoveryFilter>,
+            &str,
+            Option<(&str, &str)>,
+        )> = vec![
+            // Plain discovery: the stored ARN, sent to its own Region.
+            (None, None, SRK_EAST, Some((SRK_EAST, "us-east-1"))),
+            (None, None, MRK_EAST, Some((MRK_EAST, "us-east-1"))),
+            (None, filter(), SRK_EAST, Some((SRK_EAST, "us-east-1"))),
+            (None, other_account(), SRK_EAST, None),
+            (None, other_partition(), SRK_EAST, None),
+            // MRK-aware discovery in us-west-2: MRKs are rewritten to it...
+            (
+                Some("us-west-2"),
+                None,
+                MRK_EAST,
+                Some((MRK_WEST, "us-west-2")),
+            ),
+            (
+                Some("us-west-2"),
+                None,
+                MRK_WEST,
+                Some((MRK_WEST, "us-west-2")),
+            ),
+            (
+                Some("us-west-2"),
+                filter(),
+                MRK_EAST,
+                Some((MRK_WEST, "us-west-2")),
+            ),
+            (Some("us-west-2"), other_account(), MRK_EAST, None),
+            // ...single-Region keys of other Regions are skipped, of its own Region kept.
+            (Some("us-west-2"), None, SRK_EAST, None),
+            (
+                Some("us-east-1"),
+                None,
+                SRK_EAST,
+                Some((SRK_EAST, "us-east-1")),
+            ),
+        ];
+        for (region, filter, stored, expected) in cases {
+            let keyring = discovery(region, filter.clone());
+            let got = keyring.plan(&arn(stored));
+            let got = got
+                .as_ref()
+                .map(|(k, r)| (k.as_str(), r.as_deref().unwrap()));
+            assert_eq!(got, expected, "{region:?} {filter:?} {stored}");
+        }
+    }
+
+    #[test]
+    fn strict_matching_is_exact_unless_multi_region_aware() {
+        let client = aws_sdk_kms::Client::from_conf(
+            aws_sdk_kms::Config::builder()
+                .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+                .build(),
+        );
+        let strict = AwsKmsKeyring::new(MRK_WEST, client.clone()).unwrap();
+        let aware = AwsKmsKeyring::builder(MRK_WEST)
+            .client(client.clone())
+            .multi_region_aware(true)
+            .build()
+            .unwrap();
+        assert!(strict.matches(MRK_WEST) && !strict.matches(MRK_EAST));
+        assert!(aware.matches(MRK_WEST) && aware.matches(MRK_EAST));
+        assert!(!aware.matches(SRK_EAST));
+        let srk = AwsKmsKeyring::builder(SRK_EAST)
+            .client(client)
+            .multi_region_aware(true)
+            .build()
+            .unwrap();
+        assert!(srk.matches(SRK_EAST));
+        assert!(!srk.matches(&SRK_EAST.replace("us-east-1", "us-west-2")));
+    }
+
+    #[test]
+    fn malformed_aws_kms_provider_info_fails_the_call() {
+        for info in [
+            &b"not an arn"[..],
+            b"arn:aws:kms:us-east-1:1:alias/x",
+            &[0xff, 0xfe],
+        ] {
+            let edk = EncryptedDataKey {
+                provider_id: PROVIDER_ID.into(),
+                provider_info: info.to_vec(),
+                ciphertext: vec![1],
+            };
+            assert!(stored_key_arn(&edk).is_err(), "{info:?}");
+        }
+    }
+}
