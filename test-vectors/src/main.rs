@@ -190,6 +190,7 @@ fn main() -> ExitCode {
             let options = EncryptOptions {
                 filter: args.options.filter.clone(),
                 jobs: args.options.jobs,
+                kms: args.options.kms.clone(),
             };
             run_encrypt_manifest(manifest, output, &options).map(|r| {
                 eprintln!(

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Context, Result, VectorError};
-use crate::keys::{self, Built, Keys};
+use crate::keys::{self, Built, Keys, KmsSupplier};
 use crate::manifest::{DecryptManifest, DecryptionMethod, Expected, TestCase};
 use crate::source::VectorStore;
 
@@ -27,6 +27,11 @@ pub struct RunOptions {
     pub stream_chunk: usize,
     /// How many threads run tests (at least 1).
     pub jobs: usize,
+    /// Where AWS KMS keyrings get their clients (one supplier shared by every test): for
+    /// example `Arc::new(esdk::kms::KmsClientSupplier::from_env())`, or one from a config that
+    /// points at a local KMS-compatible server. `None` (the default): KMS is off, and tests
+    /// that only AWS KMS can decrypt are skipped, saying so.
+    pub kms: KmsSupplier,
 }
 
 impl Default for RunOptions {
@@ -37,6 +42,7 @@ impl Default for RunOptions {
             streaming: true,
             stream_chunk: DEFAULT_STREAM_CHUNK,
             jobs: 1,
+            kms: None,
         }
     }
 }
@@ -335,7 +341,7 @@ fn run_case(
     } else {
         case.expected.clone()
     };
-    let cmm = match keys::build(&case.keys, keys, &edks) {
+    let cmm = match keys::build(&case.keys, keys, &edks, &options.kms) {
         Err(e) => return Outcome::Fail(format!("key description: {e}")),
         Ok(Built::Skip(reason)) => return Outcome::Skip(reason),
         Ok(Built::CannotDecrypt(reason)) => {
