@@ -560,7 +560,7 @@ fn encrypt_test(
             &options,
         ),
     };
-    result.map_err(|e| Outcome::Fail(format!("encrypt failed: {e}")))
+    result.map_err(|e| Outcome::Fail(format!("encrypt failed: {}", crate::run::describe(&e))))
 }
 
 /// Where an encrypt run wrote its output.
