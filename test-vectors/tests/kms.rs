@@ -12,9 +12,10 @@
 //! AES. The runner's encrypt mode writes the messages and an awses-decrypt v5 manifest; its
 //! decrypt mode must pass every vector and skip none.
 //!
-//! moto cannot decrypt what a multi-Region key wrapped, so the MRK-aware descriptions run with
-//! single-Region keys (the MRK matching rules are esdk's own tests). moto's account is
-//! 123456789012.
+//! Stock moto cannot decrypt what a multi-Region key wrapped, so those MRK-aware descriptions
+//! run with single-Region keys; `multi_region_keys_decrypt_with_their_replicas` runs a
+//! multi-Region key and its replica on the harness's second server, moto with its MRK blob fix
+//! (`KmsServer::shared_mrk_fixed`). moto's account is 123456789012.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -743,4 +744,143 @@ fn the_binary_runs_kms_vectors_from_the_aws_environment() {
         false,
     );
     assert_eq!(summary(&stdout), "0 passed, 1 failed, 0 skipped");
+}
+
+/// Multi-Region keys, on moto with the harness's MRK blob fix (stock moto cannot decrypt what a
+/// multi-Region key wrapped): a key in the server's Region and its replica in another Region.
+/// Encrypted under one, each vector decrypts with `aws-kms-mrk-aware` naming the other, and
+/// with `aws-kms-mrk-aware-discovery` in either Region (which sends the call to its own
+/// Region); a strict `aws-kms` naming the other Region's replica must fail.
+#[test]
+fn multi_region_keys_decrypt_with_their_replicas() {
+    if let Some(reason) = kms_server::skip_reason() {
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    let server = KmsServer::shared_mrk_fixed();
+    let home = server.region().to_owned();
+    let other = "us-east-1";
+    let setup = tokio::runtime::Runtime::new().unwrap();
+    let (mrk_home, mrk_other) = setup.block_on(async {
+        let admin = server.client();
+        let mrk = kms_server::create_mrk(&admin).await;
+        let replica = kms_server::replicate_key(&admin, &mrk, other).await;
+        (mrk, replica)
+    });
+    drop(setup);
+    assert!(mrk_home.contains(":key/mrk-"), "{mrk_home}");
+    assert!(mrk_other.contains(&format!(":{other}:")), "{mrk_other}");
+
+    let tmp = TempDir::new("mrk");
+    let entry =
+        |arn: &str| json!({"type": "aws-kms", "key-id": arn, "encrypt": true, "decrypt": true});
+    write_json(
+        &tmp.0.join("keys.json"),
+        &json!({
+            "manifest": {"type": "keys", "version": 3},
+            "keys": {"mrk-home": entry(&mrk_home), "mrk-other": entry(&mrk_other)}
+        }),
+    );
+    let context = json!({"purpose": "kms-vectors"});
+    let mut tests = serde_json::Map::new();
+    for suite in ["0578", "0478"] {
+        for (from, to) in [("mrk-home", "mrk-other"), ("mrk-other", "mrk-home")] {
+            let decrypts = [
+                ("mrk-aware-same", mrk_aware(from)),
+                ("mrk-aware-replica", mrk_aware(to)),
+                ("discovery-home", discovery(&home, Some(&[ACCOUNT]))),
+                ("discovery-other", discovery(other, None)),
+            ];
+            for (name, decrypt) in decrypts {
+                tests.insert(
+                    format!("{suite}-{from}-{name}"),
+                    json!({"encryption-scenario": {
+                        "type": "positive-esdk",
+                        "plaintext": "small",
+                        "algorithmSuiteId": suite,
+                        "frame-size": 512,
+                        "encryptKeyDescription": mrk_aware(from),
+                        "decryptKeyDescription": decrypt,
+                        "encryption-context": context,
+                    }}),
+                );
+            }
+        }
+    }
+    write_json(
+        &tmp.0.join("encrypt-manifest.json"),
+        &json!({
+            "manifest": {"type": "awses-encrypt", "version": 5},
+            "keys": "file://keys.json",
+            "plaintexts": {"small": 1000},
+            "tests": tests,
+        }),
+    );
+    let log = KmsCallLog::new();
+    let out = tmp.0.join("vectors");
+    let encrypted = run_encrypt_manifest(
+        &tmp.0.join("encrypt-manifest.json"),
+        &out,
+        &EncryptOptions {
+            jobs: 2,
+            kms: supplier(server, &log),
+            ..EncryptOptions::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("encrypt: {e}"))
+    .report;
+    let text = show("MRK encrypt", &encrypted);
+    assert_eq!(
+        encrypted.summary(),
+        "16 passed, 0 failed, 0 skipped",
+        "{text}"
+    );
+
+    // Strict aws-kms naming the replica does not match: an expected failure.
+    let manifest_path = out.join("manifest.json");
+    let mut manifest: Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let strict = json!({"decryption-scenario": {
+        "type": "negative-esdk",
+        "ciphertext": "file://ciphertexts/0478-mrk-home-mrk-aware-same",
+        "errorDescription": "a strict keyring does not match a replica",
+        "decryptKeyDescription": kms("mrk-other"),
+    }});
+    manifest["tests"]["expect-error-strict-replica"] = strict;
+    write_json(&manifest_path, &manifest);
+
+    log.clear();
+    let decrypted = run_manifest(
+        &out,
+        &RunOptions {
+            jobs: 2,
+            streaming: false,
+            kms: supplier(server, &log),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("decrypt: {e}"));
+    let text = show("MRK decrypt", &decrypted);
+    assert_eq!(
+        decrypted.summary(),
+        "17 passed, 0 failed, 0 skipped",
+        "{text}"
+    );
+    // Each vector but the strict one makes one Decrypt call, naming the replica of the Region
+    // it is sent to: the key the mrk-aware description names, or the discovery Region's.
+    // Per suite and direction, two of the four go to each Region.
+    let requests = log.requests();
+    let home_calls = requests
+        .iter()
+        .filter(|r| **r == format!("Decrypt {mrk_home}"))
+        .count();
+    let other_calls = requests
+        .iter()
+        .filter(|r| **r == format!("Decrypt {mrk_other}"))
+        .count();
+    assert_eq!(
+        (home_calls, other_calls, requests.len()),
+        (8, 8, 16),
+        "{requests:?}"
+    );
 }
