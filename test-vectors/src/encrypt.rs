@@ -20,7 +20,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{Context, Result, VectorError};
 use crate::json;
-use crate::keys::{self, KeyDescription, Keys, RawKey};
+use crate::keys::{self, KeyDescription, Keys, KmsSupplier, RawKey};
 use crate::run::{parallel_map, Outcome, Report, TestResult};
 use crate::source;
 
@@ -37,6 +37,9 @@ pub struct EncryptOptions {
     pub filter: Option<String>,
     /// How many threads encrypt (at least 1).
     pub jobs: usize,
+    /// Where AWS KMS keyrings get their clients. `None` (the default): KMS is off, and tests
+    /// that encrypt with AWS KMS are skipped.
+    pub kms: KmsSupplier,
 }
 
 impl Default for EncryptOptions {
@@ -44,6 +47,7 @@ impl Default for EncryptOptions {
         Self {
             filter: None,
             jobs: 1,
+            kms: None,
         }
     }
 }
@@ -287,31 +291,62 @@ pub enum ForEncrypt {
     Keyring(Arc<dyn esdk::Keyring>),
     /// A materials manager.
     Cmm(Arc<dyn esdk::MaterialsManager>),
-    /// The test cannot run here, and why (AWS KMS, a keyring esdk does not have).
+    /// The test cannot run here, and why (AWS KMS while KMS is off, a keyring esdk does not
+    /// have).
     Skip(String),
 }
 
-/// Builds the keyring or CMM that encrypts for `desc`.
+/// Builds the keyring or CMM that encrypts for `desc`. AWS KMS keyrings get their clients from
+/// `kms`; without it (KMS off) they are skipped.
 ///
 /// # Errors
-/// When a key is missing, may not encrypt, or its material is invalid.
-pub fn build_for_encrypt(desc: &KeyDescription, keys: &Keys) -> Result<ForEncrypt> {
+/// When a key is missing, has another type, may not encrypt, or its material or KMS key
+/// identifier is invalid; for a discovery keyring, which cannot encrypt.
+pub fn build_for_encrypt(
+    desc: &KeyDescription,
+    keys: &Keys,
+    kms: &KmsSupplier,
+) -> Result<ForEncrypt> {
     match desc {
         KeyDescription::Raw(raw) => build_raw_for_encrypt(raw, keys),
+        KeyDescription::Kms { kind, .. } if !keys::is_strict_kms(kind) => Ok(ForEncrypt::Skip(
+            format!("keyring type {kind} not implemented by esdk"),
+        )),
         KeyDescription::Kms { kind, key, arn } => {
-            let name = arn
-                .clone()
-                .or_else(|| {
-                    key.as_deref()
-                        .and_then(|k| keys.get(k).ok())
-                        .and_then(|e| e.key_id.clone())
-                })
-                .or_else(|| key.clone())
-                .unwrap_or_else(|| "discovery".to_owned());
-            Ok(ForEncrypt::Skip(format!(
-                "encrypts with AWS KMS ({kind}: {name}), no KMS access offline"
-            )))
+            let Some(supplier) = kms else {
+                let name = arn
+                    .clone()
+                    .or_else(|| {
+                        key.as_deref()
+                            .and_then(|k| keys.get(k).ok())
+                            .map(|e| e.key_name().to_owned())
+                    })
+                    .or_else(|| key.clone())
+                    .unwrap_or_default();
+                return Ok(ForEncrypt::Skip(format!(
+                    "encrypts with AWS KMS ({kind}: {name}): {}",
+                    keys::KMS_OFF
+                )));
+            };
+            let (key_id, entry) = keys::kms_key_id(kind, key.as_deref(), arn.as_deref(), keys)?;
+            if let Some(entry) = entry.filter(|e| !e.encrypt) {
+                return Err(VectorError::new(format!(
+                    "key {:?}: the keys manifest says it may not encrypt",
+                    entry.name
+                )));
+            }
+            let keyring = keys::strict_kms_keyring(kind, &key_id, supplier)?;
+            Ok(ForEncrypt::Keyring(Arc::new(keyring)))
         }
+        KeyDescription::KmsMrkDiscovery { region, .. } => match kms {
+            None => Ok(ForEncrypt::Skip(format!(
+                "encrypts with AWS KMS (aws-kms-mrk-aware-discovery: {region}): {}",
+                keys::KMS_OFF
+            ))),
+            Some(_) => Err(VectorError::new(
+                "aws-kms-mrk-aware-discovery: a discovery keyring cannot encrypt",
+            )),
+        },
         KeyDescription::Unsupported { kind } => Ok(ForEncrypt::Skip(format!(
             "keyring type {kind} not implemented by esdk"
         ))),
@@ -321,7 +356,7 @@ pub fn build_for_encrypt(desc: &KeyDescription, keys: &Keys) -> Result<ForEncryp
         } => {
             // Every keyring of a multi-keyring encrypts: one that cannot run skips the test.
             let keyring = |d: &KeyDescription| -> Result<std::result::Result<Arc<dyn esdk::Keyring>, String>> {
-                match build_for_encrypt(d, keys)? {
+                match build_for_encrypt(d, keys, kms)? {
                     ForEncrypt::Keyring(k) => Ok(Ok(k)),
                     ForEncrypt::Skip(reason) => Ok(Err(reason)),
                     ForEncrypt::Cmm(_) => Err(VectorError::new(
@@ -351,7 +386,7 @@ pub fn build_for_encrypt(desc: &KeyDescription, keys: &Keys) -> Result<ForEncryp
             underlying,
         } => {
             let underlying: Arc<dyn esdk::MaterialsManager> =
-                match build_for_encrypt(underlying, keys).context("underlying")? {
+                match build_for_encrypt(underlying, keys, kms).context("underlying")? {
                     ForEncrypt::Keyring(k) => Arc::new(esdk::DefaultMaterialsManager::new(k)),
                     ForEncrypt::Cmm(c) => c,
                     skip @ ForEncrypt::Skip(_) => return Ok(skip),
@@ -492,11 +527,12 @@ fn encrypt_test(
     test: &EncryptTest,
     keys: &Keys,
     plaintext: &[u8],
+    kms: &KmsSupplier,
 ) -> std::result::Result<Vec<u8>, Outcome> {
     if let Some(reason) = &test.not_run {
         return Err(Outcome::Skip(reason.clone()));
     }
-    let built = build_for_encrypt(&test.encrypt_keys, keys)
+    let built = build_for_encrypt(&test.encrypt_keys, keys, kms)
         .map_err(|e| Outcome::Fail(format!("key description: {e}")))?;
     let client =
         encrypt_client(test.suite, test.frame_size).map_err(|e| Outcome::Fail(e.to_string()))?;
@@ -524,7 +560,7 @@ fn encrypt_test(
             &options,
         ),
     };
-    result.map_err(|e| Outcome::Fail(format!("encrypt failed: {e}")))
+    result.map_err(|e| Outcome::Fail(format!("encrypt failed: {}", crate::run::describe(&e))))
 }
 
 /// Where an encrypt run wrote its output.
@@ -630,7 +666,7 @@ fn write_outputs(
             Ok(t) => match plaintexts.get(&t.plaintext) {
                 None => Err(Outcome::Fail(format!("no plaintext {:?}", t.plaintext))),
                 Some(pt) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    encrypt_test(t, &manifest.keys, pt)
+                    encrypt_test(t, &manifest.keys, pt, &options.kms)
                 }))
                 .unwrap_or_else(|_| Err(Outcome::Fail("panicked (a bug)".to_owned()))),
             },

@@ -1,5 +1,9 @@
 //! Keys manifests (v1, v2, v3 and the MPL extensions), key descriptions, and building
 //! keyrings and materials managers from them.
+//!
+//! AWS KMS descriptions (`aws-kms`, `aws-kms-mrk-aware`, `aws-kms-mrk-aware-discovery`) become
+//! esdk's KMS keyrings when a KMS client supplier is given ([`KmsSupplier`]); without one they
+//! are skipped with [`KMS_OFF`] in the reason.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +13,14 @@ use serde_json::Value;
 
 use crate::error::{Context, Result, VectorError};
 use crate::json;
+
+/// Where the AWS KMS keyrings of a run get their clients. `None` turns KMS off: KMS
+/// descriptions are then skipped.
+pub type KmsSupplier = Option<Arc<dyn esdk::kms::ClientSupplier>>;
+
+/// Why a vector that needs AWS KMS is skipped when KMS is off (the end of its skip reason).
+pub const KMS_OFF: &str =
+    "needs the real AWS KMS keys of the public vectors (run with --kms and AWS credentials)";
 
 /// One key of a keys manifest.
 #[derive(Debug, Clone)]
@@ -160,19 +172,36 @@ pub struct RawKey {
     pub key_name: Option<String>,
 }
 
+/// An `aws-kms-discovery-filter`: only KMS keys of this partition and these accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsDiscoveryFilter {
+    /// `partition` (`aws`, `aws-cn`, ...).
+    pub partition: String,
+    /// `account-ids`.
+    pub account_ids: Vec<String>,
+}
+
 /// How a test decrypts: a master key, a keyring or a materials manager description.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyDescription {
     /// A raw AES or RSA keyring.
     Raw(RawKey),
-    /// A keyring that calls AWS KMS (any of its kinds). It cannot run offline.
+    /// An AWS KMS keyring for one key: `aws-kms` (strict), `aws-kms-mrk-aware` (strict,
+    /// multi-Region aware); also `aws-kms-rsa` and `aws-kms-ecdh`, which esdk does not have.
     Kms {
-        /// The description type (`aws-kms`, `aws-kms-mrk-aware-discovery`, ...).
+        /// The description type (`aws-kms`, `aws-kms-mrk-aware`, ...).
         kind: String,
         /// The key's name in the keys manifest, when the description names one.
         key: Option<String>,
         /// The key ARN, when known without the keys manifest (legacy manifests).
         arn: Option<String>,
+    },
+    /// `aws-kms-mrk-aware-discovery`: the multi-Region-aware AWS KMS discovery keyring.
+    KmsMrkDiscovery {
+        /// `default-mrk-region`: the Region it decrypts in.
+        region: String,
+        /// `aws-kms-discovery-filter`, if any.
+        filter: Option<KmsDiscoveryFilter>,
     },
     /// A multi-keyring. Master-key lists (awses-decrypt v1–v4) have no generator.
     Multi {
@@ -221,10 +250,18 @@ impl KeyDescription {
                 key: json::opt_str(v, "recipient")?.map(str::to_owned),
                 arn: None,
             },
-            "aws-kms-mrk-aware-discovery" => Self::Kms {
-                kind: kind.to_owned(),
-                key: None,
-                arn: None,
+            "aws-kms-mrk-aware-discovery" => Self::KmsMrkDiscovery {
+                region: json::str_field(v, "default-mrk-region")?.to_owned(),
+                filter: match v.get("aws-kms-discovery-filter") {
+                    None | Some(Value::Null) => None,
+                    Some(f) => Some(KmsDiscoveryFilter {
+                        partition: json::str_field(f, "partition")
+                            .context("aws-kms-discovery-filter")?
+                            .to_owned(),
+                        account_ids: json::str_list(f, "account-ids")
+                            .context("aws-kms-discovery-filter")?,
+                    }),
+                },
             },
             "multi-keyring" => {
                 let generator = match v.get("generator") {
@@ -299,28 +336,60 @@ impl Built {
     }
 }
 
-/// Builds the keyring or CMM a description stands for.
+/// Builds the keyring or CMM a description stands for, for decrypting.
 ///
+/// AWS KMS descriptions get their clients from `kms`; without it (KMS off) they are skipped.
 /// `edks` are the message's encrypted data keys; they only serve to name the AWS KMS keys of
 /// discovery keyrings in skip reasons.
 ///
 /// # Errors
-/// When the description names a missing key, the key material is invalid, or a CMM is nested
-/// inside a keyring.
+/// When the description names a missing key or a key of another type, the key material or
+/// KMS key identifier is invalid, or a CMM is nested inside a keyring.
 pub fn build(
     desc: &KeyDescription,
     keys: &Keys,
     edks: &[esdk::materials::EncryptedDataKey],
+    kms: &KmsSupplier,
 ) -> Result<Built> {
     match desc {
         KeyDescription::Raw(raw) => build_raw(raw, keys),
-        KeyDescription::Kms { kind, key, arn } => Ok(Built::Skip(kms_reason(
-            kind,
-            key.as_deref(),
-            arn.as_deref(),
-            keys,
-            edks,
-        )?)),
+        KeyDescription::Kms { kind, .. } if !is_strict_kms(kind) => Ok(Built::Skip(format!(
+            "keyring type {kind} not implemented by esdk"
+        ))),
+        KeyDescription::Kms { kind, key, arn } => {
+            let Some(supplier) = kms else {
+                return Ok(Built::Skip(kms_reason(
+                    kind,
+                    key.as_deref(),
+                    arn.as_deref(),
+                    keys,
+                    edks,
+                )?));
+            };
+            let (key_id, entry) = kms_key_id(kind, key.as_deref(), arn.as_deref(), keys)?;
+            if let Some(entry) = entry.filter(|e| !e.decrypt) {
+                return Ok(Built::CannotDecrypt(format!(
+                    "key {:?} cannot decrypt (type {}, decrypt false)",
+                    entry.name, entry.key_type
+                )));
+            }
+            let keyring = strict_kms_keyring(kind, &key_id, supplier)?;
+            Ok(Built::Keyring(Arc::new(keyring)))
+        }
+        KeyDescription::KmsMrkDiscovery { region, filter } => match kms {
+            None => Ok(Built::Skip(kms_reason(
+                "aws-kms-mrk-aware-discovery",
+                None,
+                None,
+                keys,
+                edks,
+            )?)),
+            Some(supplier) => Ok(Built::Keyring(Arc::new(mrk_discovery_keyring(
+                region,
+                filter.as_ref(),
+                supplier,
+            )?))),
+        },
         KeyDescription::Unsupported { kind } => {
             Ok(Built::Skip(format!("keyring type {kind} not implemented")))
         }
@@ -331,7 +400,7 @@ pub fn build(
             let mut skips = Vec::new();
             let mut unusable = Vec::new();
             let mut keyring = |d: &KeyDescription| -> Result<Option<Arc<dyn esdk::Keyring>>> {
-                match build(d, keys, edks)? {
+                match build(d, keys, edks, kms)? {
                     Built::Keyring(k) => Ok(Some(k)),
                     Built::Cmm(_) => Err(VectorError::new(
                         "a materials manager cannot be part of a multi-keyring",
@@ -373,7 +442,7 @@ pub fn build(
             underlying,
         } => {
             let underlying: Arc<dyn esdk::MaterialsManager> =
-                match build(underlying, keys, edks).context("underlying")? {
+                match build(underlying, keys, edks, kms).context("underlying")? {
                     Built::Keyring(k) => Arc::new(esdk::DefaultMaterialsManager::new(k)),
                     Built::Cmm(c) => c,
                     other => return Ok(other),
@@ -520,7 +589,82 @@ pub fn rsa_padding(padding: Option<&str>, hash: Option<&str>) -> Result<esdk::Rs
     }
 }
 
-fn kms_reason(
+/// Whether `kind` is a strict AWS KMS description esdk builds (`aws-kms`, `aws-kms-mrk-aware`).
+pub fn is_strict_kms(kind: &str) -> bool {
+    matches!(kind, "aws-kms" | "aws-kms-mrk-aware")
+}
+
+/// The key identifier of a strict AWS KMS description: the ARN it gives (legacy manifests), or
+/// the `key-id` of the keys-manifest entry it names, with that entry.
+///
+/// # Errors
+/// When the description names no key, a missing key, or a key whose type is not `aws-kms`.
+pub fn kms_key_id<'k>(
+    kind: &str,
+    key: Option<&str>,
+    arn: Option<&str>,
+    keys: &'k Keys,
+) -> Result<(String, Option<&'k KeyEntry>)> {
+    if let Some(arn) = arn {
+        return Ok((arn.to_owned(), None));
+    }
+    let name = key.with_context(|| format!("{kind} without a key"))?;
+    let entry = keys.get(name)?;
+    if entry.key_type != "aws-kms" {
+        return Err(VectorError::new(format!(
+            "key {name:?} is described as {kind} but the keys manifest says type {:?}",
+            entry.key_type
+        )));
+    }
+    Ok((entry.key_name().to_owned(), Some(entry)))
+}
+
+/// A strict AWS KMS keyring for `key_id`, multi-Region aware for `aws-kms-mrk-aware`, with
+/// clients from `supplier`.
+///
+/// # Errors
+/// When `key_id` is not an AWS KMS key identifier.
+pub fn strict_kms_keyring(
+    kind: &str,
+    key_id: &str,
+    supplier: &Arc<dyn esdk::kms::ClientSupplier>,
+) -> Result<esdk::kms::AwsKmsKeyring> {
+    esdk::kms::AwsKmsKeyring::builder(key_id)
+        .client_supplier(Arc::clone(supplier))
+        .multi_region_aware(kind == "aws-kms-mrk-aware")
+        .build()
+        .with_context(|| format!("{kind} keyring for {key_id:?}"))
+}
+
+/// The multi-Region-aware AWS KMS discovery keyring of `aws-kms-mrk-aware-discovery`: bound to
+/// `region`, limited by `filter` if given, with clients from `supplier`.
+///
+/// # Errors
+/// When the Region is empty or the filter has no partition or no accounts.
+pub fn mrk_discovery_keyring(
+    region: &str,
+    filter: Option<&KmsDiscoveryFilter>,
+    supplier: &Arc<dyn esdk::kms::ClientSupplier>,
+) -> Result<esdk::kms::AwsKmsDiscoveryKeyring> {
+    let mut builder = esdk::kms::AwsKmsDiscoveryKeyring::builder()
+        .client_supplier(Arc::clone(supplier))
+        .region(region);
+    if let Some(f) = filter {
+        let filter = esdk::kms::DiscoveryFilter::new(f.partition.as_str(), f.account_ids.iter())
+            .context("aws-kms-discovery-filter")?;
+        builder = builder.filter(filter);
+    }
+    builder
+        .build()
+        .with_context(|| format!("aws-kms-mrk-aware-discovery keyring in {region:?}"))
+}
+
+/// Why a KMS description is skipped when KMS is off: the KMS keys it would call, and
+/// [`KMS_OFF`].
+///
+/// # Errors
+/// When the description names a key that is not in the keys manifest.
+pub fn kms_reason(
     kind: &str,
     key: Option<&str>,
     arn: Option<&str>,
@@ -531,13 +675,7 @@ fn kms_reason(
     if let Some(arn) = arn {
         names.push(arn.to_owned());
     } else if let Some(key) = key {
-        let entry = keys.get(key)?;
-        let from_entry = if kind == "aws-kms-ecdh" {
-            json::opt_str(&entry.raw, "recipient-material")?.map(str::to_owned)
-        } else {
-            entry.key_id.clone()
-        };
-        names.push(from_entry.unwrap_or_else(|| key.to_owned()));
+        names.push(keys.get(key)?.key_name().to_owned());
     } else {
         names.extend(
             edks.iter()
@@ -555,7 +693,7 @@ fn kms_reason(
         format!("{kind}: {}", names.join(", "))
     };
     Ok(format!(
-        "data key is wrapped by AWS KMS ({what}), no KMS access offline"
+        "data key is wrapped by AWS KMS ({what}): {KMS_OFF}"
     ))
 }
 
@@ -645,10 +783,11 @@ mod tests {
             generator: None,
             children: vec![kms.clone()],
         };
-        match build(&only_kms, &keys, &[]).unwrap() {
+        match build(&only_kms, &keys, &[], &None).unwrap() {
             Built::Skip(r) => assert_eq!(
                 r,
-                "data key is wrapped by AWS KMS (arn:aws:kms:us-west-2:1:key/x), no KMS access offline"
+                "data key is wrapped by AWS KMS (arn:aws:kms:us-west-2:1:key/x): needs the real AWS \
+                 KMS keys of the public vectors (run with --kms and AWS credentials)"
             ),
             other => panic!("{other:?}"),
         }
@@ -667,8 +806,174 @@ mod tests {
             ],
         };
         assert!(matches!(
-            build(&mixed, &keys, &[]).unwrap(),
+            build(&mixed, &keys, &[], &None).unwrap(),
             Built::Keyring(_)
         ));
+    }
+
+    fn kms_keys() -> Keys {
+        let doc = serde_json::json!({
+            "manifest": {"type": "keys", "version": 3},
+            "keys": {
+                "kms": {"type": "aws-kms", "encrypt": true, "decrypt": true,
+                    "key-id": "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+                "kms-encrypt-only": {"type": "aws-kms", "encrypt": true, "decrypt": false,
+                    "key-id": "arn:aws:kms:us-west-2:111122223333:key/590fd781-ddde-4036-abec-3e1ab5a5d2ad"},
+                "aes": {"type": "symmetric", "algorithm": "aes", "bits": 128, "encoding": "base64",
+                    "material": "AAECAwQFBgcICRAREhMUFQ==", "key-id": "aes"}
+            }
+        });
+        Keys::parse(&doc).unwrap()
+    }
+
+    #[test]
+    fn parses_mrk_discovery_descriptions() {
+        let with_filter = KeyDescription::parse(&serde_json::json!({
+            "type": "aws-kms-mrk-aware-discovery",
+            "default-mrk-region": "us-west-2",
+            "aws-kms-discovery-filter": {"partition": "aws", "account-ids": ["658956600833"]}
+        }))
+        .unwrap();
+        assert_eq!(
+            with_filter,
+            KeyDescription::KmsMrkDiscovery {
+                region: "us-west-2".into(),
+                filter: Some(KmsDiscoveryFilter {
+                    partition: "aws".into(),
+                    account_ids: vec!["658956600833".into()],
+                }),
+            }
+        );
+        let without = KeyDescription::parse(&serde_json::json!({
+            "type": "aws-kms-mrk-aware-discovery", "default-mrk-region": "eu-west-1"
+        }))
+        .unwrap();
+        assert!(matches!(
+            without,
+            KeyDescription::KmsMrkDiscovery { filter: None, .. }
+        ));
+        assert!(
+            KeyDescription::parse(&serde_json::json!({"type": "aws-kms-mrk-aware-discovery"}))
+                .is_err()
+        );
+        assert!(KeyDescription::parse(&serde_json::json!({
+            "type": "aws-kms-mrk-aware-discovery", "default-mrk-region": "us-west-2",
+            "aws-kms-discovery-filter": {"partition": "aws"}
+        }))
+        .is_err());
+    }
+
+    #[test]
+    fn kms_descriptions_build_kms_keyrings_when_kms_is_on() {
+        let keys = kms_keys();
+        // Builds no client and calls nothing until a keyring is used.
+        let on: KmsSupplier = Some(Arc::new(esdk::kms::KmsClientSupplier::from_env()));
+        let desc = |kind: &str, key: &str| KeyDescription::Kms {
+            kind: kind.into(),
+            key: Some(key.into()),
+            arn: None,
+        };
+        for kind in ["aws-kms", "aws-kms-mrk-aware"] {
+            let built = build(&desc(kind, "kms"), &keys, &[], &on).unwrap();
+            assert!(
+                matches!(&built, Built::Keyring(k) if format!("{k:?}").contains("AwsKmsKeyring")),
+                "{kind}: {built:?}"
+            );
+        }
+        assert!(matches!(
+            build(&desc("aws-kms", "kms-encrypt-only"), &keys, &[], &on).unwrap(),
+            Built::CannotDecrypt(_)
+        ));
+        // A raw key described as KMS, or a missing key, is a manifest error.
+        assert!(build(&desc("aws-kms", "aes"), &keys, &[], &on).is_err());
+        assert!(build(&desc("aws-kms", "missing"), &keys, &[], &on).is_err());
+        // Legacy manifests give the ARN itself; a malformed one is an error.
+        let legacy = |arn: &str| KeyDescription::Kms {
+            kind: "aws-kms".into(),
+            key: None,
+            arn: Some(arn.into()),
+        };
+        assert!(matches!(
+            build(&legacy("arn:aws:kms:us-east-1:1:key/x"), &keys, &[], &on).unwrap(),
+            Built::Keyring(_)
+        ));
+        assert!(build(&legacy("arn:aws:s3:::bucket"), &keys, &[], &on).is_err());
+        // Kinds esdk does not have stay skipped, KMS or not.
+        for kms in [&on, &None] {
+            match build(&desc("aws-kms-rsa", "kms"), &keys, &[], kms).unwrap() {
+                Built::Skip(r) => assert_eq!(r, "keyring type aws-kms-rsa not implemented by esdk"),
+                other => panic!("{other:?}"),
+            }
+        }
+        let discovery = |filter: Option<KmsDiscoveryFilter>| KeyDescription::KmsMrkDiscovery {
+            region: "us-west-2".into(),
+            filter,
+        };
+        let filter = |accounts: &[&str]| KmsDiscoveryFilter {
+            partition: "aws".into(),
+            account_ids: accounts.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        for d in [discovery(None), discovery(Some(filter(&["111122223333"])))] {
+            let built = build(&d, &keys, &[], &on).unwrap();
+            assert!(
+                matches!(&built, Built::Keyring(k) if format!("{k:?}").contains("AwsKmsDiscoveryKeyring")),
+                "{built:?}"
+            );
+        }
+        assert!(build(&discovery(Some(filter(&[]))), &keys, &[], &on).is_err());
+        // A multi-keyring of KMS and raw keys, the encrypt-only key left out.
+        let multi = KeyDescription::Multi {
+            generator: None,
+            children: vec![
+                desc("aws-kms", "kms-encrypt-only"),
+                desc("aws-kms", "kms"),
+                discovery(None),
+            ],
+        };
+        assert!(matches!(
+            build(&multi, &keys, &[], &on).unwrap(),
+            Built::Keyring(_)
+        ));
+    }
+
+    #[test]
+    fn kms_off_skips_with_the_keys_named() {
+        let keys = kms_keys();
+        let edk = esdk::materials::EncryptedDataKey {
+            provider_id: "aws-kms".into(),
+            provider_info:
+                b"arn:aws:kms:us-west-2:658956600833:key/mrk-80bd8ecdcd4342aebd84b7dc9da498a7"
+                    .to_vec(),
+            ciphertext: vec![1, 2, 3],
+        };
+        let discovery = KeyDescription::KmsMrkDiscovery {
+            region: "us-west-2".into(),
+            filter: None,
+        };
+        match build(&discovery, &keys, std::slice::from_ref(&edk), &None).unwrap() {
+            Built::Skip(r) => assert_eq!(
+                r,
+                format!(
+                    "data key is wrapped by AWS KMS (aws-kms-mrk-aware-discovery: \
+                     arn:aws:kms:us-west-2:658956600833:key/mrk-80bd8ecdcd4342aebd84b7dc9da498a7): {KMS_OFF}"
+                )
+            ),
+            other => panic!("{other:?}"),
+        }
+        let strict = KeyDescription::Kms {
+            kind: "aws-kms-mrk-aware".into(),
+            key: Some("kms".into()),
+            arn: None,
+        };
+        match build(&strict, &keys, &[], &None).unwrap() {
+            Built::Skip(r) => assert!(
+                r.starts_with(
+                    "data key is wrapped by AWS KMS (aws-kms-mrk-aware: \
+                     arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab)"
+                ) && r.ends_with(KMS_OFF),
+                "{r}"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 }

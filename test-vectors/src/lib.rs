@@ -15,6 +15,13 @@
 //! - [`locate`]: where the tests find the public vectors and the vendored subset, and when a
 //!   missing vectors folder fails a test (`ESDK_REQUIRE_VECTORS=1`) instead of skipping it.
 //!
+//! AWS KMS is opt-in: with [`RunOptions::kms`] / [`EncryptOptions::kms`] set (the binary's
+//! `--kms`, or `ESDK_VECTORS_KMS=1`, sets them to
+//! [`esdk::kms::KmsClientSupplier::from_env`]), `aws-kms`, `aws-kms-mrk-aware` and
+//! `aws-kms-mrk-aware-discovery` keys become esdk's KMS keyrings, with clients from that
+//! supplier; so the same manifests run against AWS KMS or a local KMS-compatible server.
+//! Without it those vectors are skipped, and the reason says so ([`keys::KMS_OFF`]).
+//!
 //! ```no_run
 //! let options = esdk_test_vectors::RunOptions::default();
 //! let report = esdk_test_vectors::run_manifest(
@@ -22,6 +29,16 @@
 //!     &options,
 //! )?;
 //! println!("{}", report.summary());
+//!
+//! // With AWS KMS, clients from the standard AWS environment:
+//! let options = esdk_test_vectors::RunOptions {
+//!     kms: Some(std::sync::Arc::new(esdk::kms::KmsClientSupplier::from_env())),
+//!     ..esdk_test_vectors::RunOptions::default()
+//! };
+//! let report = esdk_test_vectors::run_manifest(
+//!     std::path::Path::new("shared/test-vectors/awses-decrypt/python-1.3.5.zip"),
+//!     &options,
+//! )?;
 //! # Ok::<(), esdk_test_vectors::VectorError>(())
 //! ```
 

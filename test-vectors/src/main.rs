@@ -6,10 +6,15 @@
 //! esdk-test-vectors known-answer (--commitment FILE | --decrypt-oracle FILE) [options]
 //! esdk-test-vectors encrypt --manifest PATH --output DIR [options]
 //! ```
+//!
+//! AWS KMS is off unless `--kms` is given or `ESDK_VECTORS_KMS=1` is set: then KMS clients come
+//! from the standard AWS environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, credentials, profiles),
+//! so the same manifests run against AWS KMS or a local KMS-compatible server.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use esdk_test_vectors::known_answer;
 use esdk_test_vectors::{
@@ -29,7 +34,8 @@ usage:
       PATH: an awses-encrypt manifest (v1, v2 or v5), or a folder holding encrypt-manifest.json;
       encrypts every test with esdk and writes DIR/manifest.json (awses-decrypt v2 for v1/v2
       input, v5 for v5 input), DIR/keys.json, DIR/ciphertexts/ and DIR/plaintexts/.
-      Passed = encrypted and written; AWS KMS, raw ECDH and hierarchy keyrings are skipped.
+      Passed = encrypted and written; raw ECDH, hierarchy and AWS KMS RSA/ECDH keyrings are
+      skipped, and AWS KMS keyrings too unless --kms is given.
 
 options:
   --filter TEXT         run only tests whose id contains TEXT
@@ -39,6 +45,11 @@ options:
   --no-streaming        decrypt one-shot only (by default also through the streaming decryptor)
   --chunk-size N        streaming decryption reads N bytes at a time (default 997)
   --jobs N              threads (default: the number of CPUs)
+  --kms                 (decrypt, encrypt) use AWS KMS for the aws-kms, aws-kms-mrk-aware and
+                        aws-kms-mrk-aware-discovery keys, with clients from the standard AWS
+                        environment (AWS_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, profiles,
+                        ...). Also turned on by ESDK_VECTORS_KMS=1. Without it, vectors that only
+                        AWS KMS can decrypt or encrypt are skipped.
 
 Prints FAIL/SKIP lines, then `N passed, M failed, K skipped`. Exit status: 0 when nothing
 failed, 1 when a test failed, 2 for usage or manifest errors.";
@@ -57,9 +68,24 @@ struct Args {
     target: Target,
     options: RunOptions,
     verbose: bool,
+    /// Use AWS KMS (`--kms` or `ESDK_VECTORS_KMS=1`).
+    kms: bool,
 }
 
-fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
+/// The environment variable that turns AWS KMS on, as `--kms` does.
+const KMS_ENV: &str = "ESDK_VECTORS_KMS";
+
+/// Whether the value of [`KMS_ENV`] turns KMS on.
+fn kms_env_on(value: Option<&str>) -> Result<bool, String> {
+    match value.map(str::trim) {
+        None | Some("" | "0" | "false" | "no" | "off") => Ok(false),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some(other) => Err(format!("{KMS_ENV} must be 1 or 0, not {other:?}")),
+    }
+}
+
+/// Parses the command line; `kms_env` is the value of [`KMS_ENV`].
+fn parse_args(args: &[String], kms_env: Option<&str>) -> Result<Option<Args>, String> {
     let mut iter = args.iter();
     let command = match iter.next() {
         None => return Err("no command given".to_owned()),
@@ -75,6 +101,7 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
         ..RunOptions::default()
     };
     let mut verbose = false;
+    let mut kms = false;
     let mut encrypt_manifest: Option<PathBuf> = None;
     let mut output: Option<PathBuf> = None;
     while let Some(arg) = iter.next() {
@@ -135,6 +162,10 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
                 options.streaming = false;
                 None
             }
+            ("decrypt" | "encrypt", "--kms") => {
+                kms = true;
+                None
+            }
             (_, "-h" | "--help") => return Ok(None),
             (_, other) => return Err(format!("unknown option {other:?} for {command}")),
         };
@@ -157,16 +188,21 @@ fn parse_args(args: &[String]) -> Result<Option<Args>, String> {
         "decrypt" => "decrypt needs --manifest PATH or --fixtures DIR".to_owned(),
         _ => "known-answer needs --commitment FILE or --decrypt-oracle FILE".to_owned(),
     })?;
+    if matches!(command, "decrypt" | "encrypt") && kms_env_on(kms_env)? {
+        kms = true;
+    }
     Ok(Some(Args {
         target,
         options,
         verbose,
+        kms,
     }))
 }
 
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
-    let args = match parse_args(&raw) {
+    let kms_env = std::env::var(KMS_ENV).ok();
+    let mut args = match parse_args(&raw, kms_env.as_deref()) {
         Ok(Some(args)) => args,
         Ok(None) => {
             println!("{USAGE}");
@@ -177,6 +213,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.kms {
+        // One supplier for every test: one client per Region, loaded on the first KMS call.
+        args.options.kms = Some(Arc::new(esdk::kms::KmsClientSupplier::from_env()));
+        eprintln!("AWS KMS on: clients from the standard AWS environment");
+    }
     let report = match &args.target {
         Target::Manifest(path) => run_manifest(path, &args.options),
         Target::Fixtures(dir) => run_fixtures(dir, &args.options),
@@ -190,6 +231,7 @@ fn main() -> ExitCode {
             let options = EncryptOptions {
                 filter: args.options.filter.clone(),
                 jobs: args.options.jobs,
+                kms: args.options.kms.clone(),
             };
             run_encrypt_manifest(manifest, output, &options).map(|r| {
                 eprintln!(
@@ -231,4 +273,49 @@ fn filter_report(mut report: Report, filter: Option<&str>) -> Report {
         report.results.retain(|r| r.id.contains(f));
     }
     report
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str], env: Option<&str>) -> Result<Option<Args>, String> {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        parse_args(&args, env)
+    }
+
+    #[test]
+    fn kms_is_off_unless_asked_for() {
+        let args = parse(&["decrypt", "--manifest", "m"], None)
+            .unwrap()
+            .unwrap();
+        assert!(!args.kms);
+        let args = parse(&["decrypt", "--manifest", "m", "--kms"], None)
+            .unwrap()
+            .unwrap();
+        assert!(args.kms);
+        let args = parse(
+            &["encrypt", "--manifest", "m", "--output", "o", "--kms"],
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(args.kms);
+        for (env, on) in [("1", true), ("true", true), ("0", false), ("", false)] {
+            let args = parse(&["decrypt", "--manifest", "m"], Some(env))
+                .unwrap()
+                .unwrap();
+            assert_eq!(args.kms, on, "{KMS_ENV}={env:?}");
+        }
+        assert!(parse(&["decrypt", "--manifest", "m"], Some("maybe")).is_err());
+        // known-answer vectors never use KMS.
+        assert!(parse(&["known-answer", "--commitment", "f", "--kms"], None).is_err());
+        let args = parse(&["known-answer", "--commitment", "f"], Some("1"))
+            .unwrap()
+            .unwrap();
+        assert!(!args.kms);
+        // Parsing never builds a supplier: main does, when KMS is on.
+        assert!(args.options.kms.is_none());
+    }
 }

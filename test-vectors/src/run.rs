@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::error::{Context, Result, VectorError};
-use crate::keys::{self, Built, Keys};
+use crate::keys::{self, Built, Keys, KmsSupplier};
 use crate::manifest::{DecryptManifest, DecryptionMethod, Expected, TestCase};
 use crate::source::VectorStore;
 
@@ -27,6 +27,11 @@ pub struct RunOptions {
     pub stream_chunk: usize,
     /// How many threads run tests (at least 1).
     pub jobs: usize,
+    /// Where AWS KMS keyrings get their clients (one supplier shared by every test): for
+    /// example `Arc::new(esdk::kms::KmsClientSupplier::from_env())`, or one from a config that
+    /// points at a local KMS-compatible server. `None` (the default): KMS is off, and tests
+    /// that only AWS KMS can decrypt are skipped, saying so.
+    pub kms: KmsSupplier,
 }
 
 impl Default for RunOptions {
@@ -37,6 +42,7 @@ impl Default for RunOptions {
             streaming: true,
             stream_chunk: DEFAULT_STREAM_CHUNK,
             jobs: 1,
+            kms: None,
         }
     }
 }
@@ -335,7 +341,7 @@ fn run_case(
     } else {
         case.expected.clone()
     };
-    let cmm = match keys::build(&case.keys, keys, &edks) {
+    let cmm = match keys::build(&case.keys, keys, &edks, &options.kms) {
         Err(e) => return Outcome::Fail(format!("key description: {e}")),
         Ok(Built::Skip(reason)) => return Outcome::Skip(reason),
         Ok(Built::CannotDecrypt(reason)) => {
@@ -413,7 +419,12 @@ fn judge(
             };
             for (method, result) in attempts {
                 match result {
-                    Err(e) => return Outcome::Fail(format!("{method} decryption failed: {e}")),
+                    Err(e) => {
+                        return Outcome::Fail(format!(
+                            "{method} decryption failed: {}",
+                            describe(&e)
+                        ))
+                    }
                     Ok(got) => {
                         if let Some(diff) = compare(&got, &want) {
                             return Outcome::Fail(format!("{method} decryption: {diff}"));
@@ -443,6 +454,30 @@ fn judge(
             Outcome::Pass
         }
     }
+}
+
+/// An error with its causes (`error: cause: cause`), so a failure shows why each keyring
+/// failed: every attempt of `NoKeyringDecrypted` with its own causes (for AWS KMS, the
+/// operation, error code, message and request id).
+pub fn describe(error: &esdk::Error) -> String {
+    if let esdk::Error::NoKeyringDecrypted { attempts, .. } = error {
+        let each: Vec<String> = attempts
+            .iter()
+            .map(|a| format!("{}/{}: {}", a.provider_id, a.key_name, describe(&a.error)))
+            .collect();
+        return format!("{error}: {}", each.join("; "));
+    }
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !more.is_empty() && !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Describes how `got` differs from `want`, or `None` when they are equal.
@@ -630,5 +665,55 @@ mod tests {
         assert_eq!(compare(b"abc", b"abc"), None);
         assert!(compare(b"abd", b"abc").unwrap().contains("byte 2"));
         assert!(compare(b"ab", b"abc").unwrap().contains("byte 2"));
+    }
+
+    /// Refuses to decrypt, with a cause.
+    #[derive(Debug)]
+    struct Refuses;
+
+    impl esdk::Keyring for Refuses {
+        fn on_encrypt<'a>(
+            &'a self,
+            materials: esdk::materials::EncryptionMaterials,
+        ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::EncryptionMaterials>>
+        {
+            esdk::keyring::MaterialsFuture::ready(Ok(materials))
+        }
+
+        fn on_decrypt<'a>(
+            &'a self,
+            _materials: esdk::materials::DecryptionMaterials,
+            _edks: &'a [esdk::materials::EncryptedDataKey],
+        ) -> esdk::keyring::MaterialsFuture<'a, esdk::Result<esdk::materials::DecryptionMaterials>>
+        {
+            use esdk::error::{KeyringError, KeyringErrorKind};
+            let cause = std::io::Error::other("InvalidCiphertextException: bad blob");
+            esdk::keyring::MaterialsFuture::ready(Err(esdk::Error::Keyring(
+                KeyringError::new(KeyringErrorKind::UnwrapFailed, "KMS refused").with_source(cause),
+            )))
+        }
+    }
+
+    #[test]
+    fn describe_shows_every_attempt_and_its_causes() {
+        let key = Arc::new(esdk::RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap());
+        let client = esdk::Client::default();
+        let message =
+            esdk::blocking::encrypt(&client, key.as_ref(), b"x", &Default::default()).unwrap();
+        let other = Arc::new(esdk::RawAesKeyring::new("ns", "other", &[4u8; 32]).unwrap());
+        let multi = esdk::MultiKeyring::new(None, vec![Arc::new(Refuses), other]).unwrap();
+        let error = esdk::blocking::decrypt(&client, &multi, &message).unwrap_err();
+        let text = describe(&error);
+        assert!(
+            text.starts_with(
+                "no keyring could decrypt a data key of this message (2 attempt(s)): "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("could not unwrap the data key: KMS refused: InvalidCiphertextException: bad blob; "),
+            "{text}"
+        );
+        assert!(text.contains("ns/other: "), "{text}");
     }
 }

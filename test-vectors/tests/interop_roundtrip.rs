@@ -57,6 +57,7 @@ fn project_manifest_round_trips_through_files() {
         &EncryptOptions {
             filter: None,
             jobs: 2,
+            ..EncryptOptions::default()
         },
     )
     .unwrap_or_else(|e| panic!("encrypt: {e}"));
@@ -174,6 +175,7 @@ fn public_round_trip(rel: &str, passed: usize, skipped: usize, step: usize) {
         &EncryptOptions {
             filter: None,
             jobs: 2,
+            ..EncryptOptions::default()
         },
     )
     .unwrap_or_else(|e| panic!("{rel}: {e}"));
