@@ -13,6 +13,7 @@
 )]
 
 pub mod blocking;
+pub mod cache;
 mod client;
 pub mod cmm;
 mod crypto;
