@@ -767,6 +767,7 @@ mod tests {
         "arn:aws:kms:us-east-1:111122223333:key/b3537ef1-d8dc-4780-9f5a-55776cbb2f7f";
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn discovery_plans_the_calls_the_specification_describes() {
         // (keyring Region, filter, stored ARN, expected (KeyId, client Region))
         let filter = || Some(DiscoveryFilter::new("aws", ["111122223333"]).unwrap());
