@@ -699,3 +699,57 @@ fn kms_server_starts() {
     let (status, _) = server.moto_api("GET", "/moto-api/").unwrap();
     assert_eq!(status, 200);
 }
+
+/// A caching materials manager in front of a KMS keyring: 10,000 messages with at most 100 per
+/// data key make 100 GenerateDataKey calls, and decrypting them makes at most 100 Decrypt calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_makes_kms_calls_rare() {
+    use esdk::cache::{CachingMaterialsManager, MaterialsCache};
+    use esdk::KeySource;
+    let server = server_or_skip!();
+    let key = kms_server::create_key(&server.client()).await;
+    let log = KmsCallLog::new();
+    let keyring = AwsKmsKeyring::new(&key, logged_client(server, &log)).unwrap();
+    let cache = MaterialsCache::new(1000);
+    let cmm = CachingMaterialsManager::builder(cache.clone(), Duration::from_secs(600))
+        .keyring(keyring)
+        .max_messages(100)
+        .build()
+        .unwrap();
+    let client = Client::builder()
+        .suite(esdk::suite::AlgorithmSuite::from_id(0x0478).unwrap())
+        .build()
+        .unwrap();
+    let options = EncryptOptions::new().encryption_context(context());
+    let mut messages = Vec::with_capacity(10_000);
+    for i in 0..10_000u32 {
+        let message = client
+            .encrypt_with(
+                KeySource::MaterialsManager(&cmm),
+                &i.to_be_bytes(),
+                &options,
+            )
+            .await
+            .unwrap();
+        messages.push(message);
+    }
+    assert_eq!(log.count("GenerateDataKey"), 100, "{:?}", cache.metrics());
+    assert_eq!(log.total(), 100);
+    for (i, message) in messages.iter().enumerate() {
+        let out = client
+            .decrypt_with(
+                KeySource::MaterialsManager(&cmm),
+                message,
+                &DecryptOptions::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(out.plaintext, (i as u32).to_be_bytes());
+    }
+    assert!(
+        log.count("Decrypt") <= 100,
+        "{} Decrypt calls",
+        log.count("Decrypt")
+    );
+    assert_eq!(log.count("Decrypt"), 100);
+}
