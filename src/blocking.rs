@@ -5,10 +5,10 @@
 //! the thread until woken.
 //!
 //! These calls work with AWS KMS keyrings too, with or without a tokio runtime on the thread,
-//! and even from inside a current-thread runtime's task: a KMS call made while this module
-//! drives the future runs on one process-wide runtime that esdk starts on first use (see
-//! [`crate::kms`], "Runtimes"). Blocking a runtime's worker thread still stalls that runtime's
-//! other tasks meanwhile; in async code, prefer [`crate::Client`]'s async calls.
+//! and even from inside a current-thread runtime's task: KMS calls run on one process-wide
+//! runtime that esdk starts on first use (see [`crate::kms`], "Runtimes"). Blocking a runtime's
+//! worker thread still stalls that runtime's other tasks meanwhile; in async code, prefer
+//! [`crate::Client`]'s async calls.
 //!
 //! ```
 //! # fn main() -> Result<(), esdk::Error> {
@@ -31,33 +31,6 @@ use crate::options::{DecryptOptions, EncryptOptions, KeySource};
 
 struct ThreadWaker(Thread);
 
-thread_local! {
-    /// How many [`block_on`] calls are driving futures on this thread right now.
-    static DRIVING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// True while [`block_on`] drives a future on this thread: a future polled here is not polled
-/// by an async runtime, whatever runtime context the thread has entered.
-#[cfg_attr(not(feature = "kms"), allow(dead_code))]
-pub(crate) fn driving_on_this_thread() -> bool {
-    DRIVING.with(|d| d.get() > 0)
-}
-
-struct DrivingGuard;
-
-impl DrivingGuard {
-    fn enter() -> Self {
-        DRIVING.with(|d| d.set(d.get() + 1));
-        DrivingGuard
-    }
-}
-
-impl Drop for DrivingGuard {
-    fn drop(&mut self) {
-        DRIVING.with(|d| d.set(d.get().saturating_sub(1)));
-    }
-}
-
 impl Wake for ThreadWaker {
     fn wake(self: Arc<Self>) {
         self.0.unpark();
@@ -71,7 +44,6 @@ impl Wake for ThreadWaker {
 /// assert_eq!(esdk::blocking::block_on(async { 1 + 1 }), 2);
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    let _driving = DrivingGuard::enter();
     let mut future = std::pin::pin!(future);
     let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
     let mut cx = Context::from_waker(&waker);

@@ -1,9 +1,12 @@
 //! AWS KMS keyrings against a real KMS-compatible server: moto on 127.0.0.1, started by
 //! `tests/support/kms_server.rs` (a venv it makes on first use; `ESDK_KMS_TESTS=skip` skips).
 //!
-//! What moto cannot do is not claimed here: it cannot decrypt under multi-Region keys, and it
-//! does not refuse disabled keys. The MRK rules are table tests in `src/kms/arn.rs`; here the
-//! MRK-aware keyrings run with single-Region keys, which moto serves.
+//! What moto cannot do is not claimed here: stock moto 5.2.5 cannot decrypt under multi-Region
+//! keys, and it does not refuse disabled keys. The MRK rules are table tests in
+//! `src/kms/arn.rs` and `src/kms/keyring.rs`; here the MRK-aware keyrings run with single-Region
+//! keys, which moto serves. Real multi-Region keys and their replicas run in
+//! `test-vectors/tests/kms.rs` against moto with the harness's 4-byte key-id fix
+//! (`KmsServer::shared_mrk_fixed`, described in `tests/support/kms_server.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -349,18 +352,25 @@ async fn kms_errors_map_to_kinds_with_the_kms_error_as_source() {
     assert_eq!(kms_code(&err).as_deref(), Some("NotFoundException"));
     assert!(!err.is_retryable());
 
-    // Another encryption context: KMS refuses to unwrap.
-    let err = client
-        .decrypt_with(
-            &keyring_a,
-            &message,
-            &DecryptOptions::new()
-                .reproduced_context(EncryptionContext::from([("tenant", "other")])),
-        )
+    // Another encryption context: KMS refuses to unwrap (InvalidCiphertextException).
+    let edk = esdk::parse_header(&message)
+        .unwrap()
+        .unauthenticated()
+        .encrypted_data_keys()[0]
+        .clone();
+    let suite = esdk::suite::AlgorithmSuite::from_id(0x0578).unwrap();
+    let other_context = EncryptionContext::from([("tenant", "other")]);
+    let materials = esdk::materials::DecryptionMaterials::new(suite, other_context);
+    let err = keyring_a
+        .on_decrypt(materials, std::slice::from_ref(&edk))
         .await
         .unwrap_err();
-    // esdk refuses a mismatched reproduced context itself; tamper the stored one instead below.
-    assert!(matches!(err, Error::ContextMismatch { .. }), "{err:?}");
+    assert_eq!(
+        kms_code(&err).as_deref(),
+        Some("InvalidCiphertextException"),
+        "{err:?}"
+    );
+    assert_eq!(kinds(&err), [KeyringErrorKind::UnwrapFailed], "{err:?}");
 
     // The EDK of key a presented as key b's: KMS says the ciphertext is not b's.
     let mut edk = esdk::parse_header(&message)
@@ -399,6 +409,51 @@ async fn kms_errors_map_to_kinds_with_the_kms_error_as_source() {
         debug.contains("KmsServiceError") && !debug.contains("Plaintext"),
         "{debug}"
     );
+}
+
+/// A server that accepts connections and never answers: the call ends at the configured
+/// timeout with an Unreachable (retryable) error, not a hang.
+#[test]
+fn a_silent_server_is_unreachable_at_the_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = std::thread::spawn(move || {
+        // Hold every connection open without a byte of answer.
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).unwrap();
+        let until = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < until {
+            match listener.accept() {
+                Ok((conn, _)) => held.push(conn),
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    });
+    let config = kms_server::sdk_config(&endpoint, "us-west-2")
+        .to_builder()
+        .timeout_config(
+            aws_sdk_kms::config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_millis(500))
+                .operation_timeout(Duration::from_secs(2))
+                .build(),
+        )
+        .build();
+    let keyring = AwsKmsKeyring::builder(
+        "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    .client_supplier(KmsClientSupplier::from_config(config))
+    .build()
+    .unwrap();
+    let started = Instant::now();
+    let err = esdk::blocking::encrypt(&Client::default(), &keyring, b"x", &context()).unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(kinds(&err), [KeyringErrorKind::Unreachable], "{err:?}");
+    assert!(err.is_retryable());
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(10),
+        "took {took:?}"
+    );
+    drop(accepted);
 }
 
 #[test]
@@ -503,6 +558,23 @@ fn every_front_end_works_with_a_kms_keyring() {
             plaintext
         );
     });
+
+    // A current-thread runtime entered but not running, and another executor (esdk's own
+    // block_on) polling: must not hang.
+    {
+        let idle = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _entered = idle.enter();
+        let m = esdk::blocking::encrypt(&client, &keyring, &plaintext, &context()).unwrap();
+        assert_eq!(
+            esdk::blocking::decrypt(&client, &keyring, &m)
+                .unwrap()
+                .plaintext,
+            plaintext
+        );
+    }
 
     // Multi-thread runtime, from a task and from spawn_blocking.
     let multi = tokio::runtime::Builder::new_multi_thread()
@@ -752,4 +824,32 @@ async fn a_cache_makes_kms_calls_rare() {
         log.count("Decrypt")
     );
     assert_eq!(log.count("Decrypt"), 100);
+}
+
+/// Every `aws-kms` encrypted data key is checked before any call: one whose provider info is
+/// not a key ARN fails the whole decrypt, even after a good one, and KMS is never called.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_aws_kms_key_fails_decrypt_before_any_call() {
+    let server = server_or_skip!();
+    let key = kms_server::create_key(&server.client()).await;
+    let client = Client::default();
+    let keyring = AwsKmsKeyring::new(&key, server.client()).unwrap();
+    let message = client.encrypt(&keyring, b"x", &context()).await.unwrap();
+    let header = esdk::parse_header(&message).unwrap();
+    let good = header.unauthenticated().encrypted_data_keys()[0].clone();
+    let mut bad = good.clone();
+    bad.provider_info = b"arn:aws:kms:us-west-2:123456789012:alias/not-a-key".to_vec();
+    let log = KmsCallLog::new();
+    let suite = esdk::suite::AlgorithmSuite::from_id(0x0578).unwrap();
+    let discovery = AwsKmsDiscoveryKeyring::new(logged_client(server, &log)).unwrap();
+    let strict = AwsKmsKeyring::new(&key, logged_client(server, &log)).unwrap();
+    for keyring in [&discovery as &dyn Keyring, &strict] {
+        let materials = esdk::materials::DecryptionMaterials::new(suite, context());
+        let err = keyring
+            .on_decrypt(materials, &[good.clone(), bad.clone()])
+            .await
+            .unwrap_err();
+        assert!(format!("{err}").contains("KMS key ARN"), "{err}");
+    }
+    assert_eq!(log.total(), 0, "{:?}", log.calls());
 }

@@ -13,6 +13,15 @@ use crate::materials::{DecryptionMaterials, EncryptionMaterials};
 /// Combines keyrings: on encrypt the generator makes the data key and every keyring wraps it;
 /// on decrypt the first keyring that can open an encrypted data key wins.
 ///
+/// On encrypt the children (after the generator) wrap **concurrently**: each gets a copy of
+/// the generator's materials, and their encrypted data keys are appended in configuration
+/// order, so a message for KMS keys in three Regions costs the slowest call, not the sum. This
+/// differs from the specification's one-after-the-other in ways a custom keyring can notice: a
+/// child does not see its siblings' encrypted data keys, the other children are still called
+/// (and then cancelled) when one fails, and the error is the first to happen, not the first in
+/// order. [`sequential`](Self::sequential) restores the specification's order. On decrypt the
+/// keyrings are always tried one at a time.
+///
 /// ```
 /// # fn main() -> Result<(), esdk::Error> {
 /// use std::sync::Arc;
@@ -29,6 +38,7 @@ use crate::materials::{DecryptionMaterials, EncryptionMaterials};
 pub struct MultiKeyring {
     generator: Option<Arc<dyn Keyring>>,
     children: Vec<Arc<dyn Keyring>>,
+    sequential: bool,
 }
 
 impl MultiKeyring {
@@ -60,7 +70,25 @@ impl MultiKeyring {
         Ok(Self {
             generator,
             children,
+            sequential: false,
         })
+    }
+
+    /// Children wrap one after the other, each seeing the materials the previous one returned,
+    /// as the specification describes (the default is concurrently).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// use std::sync::Arc;
+    /// let a = Arc::new(esdk::RawAesKeyring::new("ns", "a", &[1u8; 32])?);
+    /// let b = Arc::new(esdk::RawAesKeyring::new("ns", "b", &[2u8; 32])?);
+    /// let multi = esdk::MultiKeyring::new(Some(a), vec![b])?.sequential();
+    /// # let _ = multi; Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn sequential(mut self) -> Self {
+        self.sequential = true;
+        self
     }
 }
 
@@ -112,6 +140,12 @@ impl Keyring for MultiKeyring {
                 }
                 None => materials,
             };
+            if self.sequential {
+                for child in &self.children {
+                    materials = child.on_encrypt(materials).await?;
+                }
+                return Ok(materials);
+            }
             // The children wrap the same data key concurrently (for KMS keys in several
             // Regions: the slowest call, not the sum); each gets its own copy of the materials
             // and must return them unchanged but for the encrypted data keys it appends.
@@ -278,6 +312,54 @@ mod tests {
             _edks: &'a [EncryptedDataKey],
         ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
             MaterialsFuture::ready(Err(crate::Error::ApiMisuse("not used")))
+        }
+    }
+
+    #[test]
+    fn sequential_children_see_each_others_keys() {
+        #[derive(Debug)]
+        struct Counts(Arc<Mutex<Vec<usize>>>);
+        impl Keyring for Counts {
+            fn on_encrypt<'a>(
+                &'a self,
+                mut materials: EncryptionMaterials,
+            ) -> MaterialsFuture<'a, crate::Result<EncryptionMaterials>> {
+                self.0
+                    .lock()
+                    .unwrap()
+                    .push(materials.encrypted_data_keys.len());
+                materials.encrypted_data_keys.push(EncryptedDataKey {
+                    provider_id: "t".into(),
+                    provider_info: vec![],
+                    ciphertext: vec![],
+                });
+                MaterialsFuture::ready(Ok(materials))
+            }
+            fn on_decrypt<'a>(
+                &'a self,
+                _materials: DecryptionMaterials,
+                _edks: &'a [EncryptedDataKey],
+            ) -> MaterialsFuture<'a, crate::Result<DecryptionMaterials>> {
+                MaterialsFuture::ready(Err(crate::Error::ApiMisuse("not used")))
+            }
+        }
+        for (sequential, seen) in [(true, vec![0, 1, 2]), (false, vec![0, 0, 0])] {
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let children: Vec<Arc<dyn Keyring>> = (0..3)
+                .map(|_| Arc::new(Counts(log.clone())) as Arc<dyn Keyring>)
+                .collect();
+            let mut multi = MultiKeyring::new(None, children).unwrap();
+            if sequential {
+                multi = multi.sequential();
+            }
+            let mut materials = EncryptionMaterials::new(
+                crate::suite::AlgorithmSuite::from_id(0x0478).unwrap(),
+                Default::default(),
+            );
+            materials.data_key = Some(DataKey::new(vec![7; 32]));
+            let out = crate::blocking::block_on(multi.on_encrypt(materials)).unwrap();
+            assert_eq!(out.encrypted_data_keys.len(), 3);
+            assert_eq!(*log.lock().unwrap(), seen);
         }
     }
 

@@ -1,7 +1,7 @@
 //! Where KMS keyrings get their `aws_sdk_kms::Client`s: one per Region.
 
-use std::collections::HashMap;
 use std::fmt;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -115,9 +115,12 @@ enum Base {
 }
 
 /// One KMS client per Region, built from a base configuration (endpoint, credentials,
-/// retries, timeouts) with only the Region changed, and kept for reuse.
+/// retries, timeouts) with only the Region changed, and kept for reuse (at most
+/// [`MAX_CACHED_REGIONS`]).
 ///
-/// When the base configuration sets no operation timeout, [`DEFAULT_TIMEOUTS`] apply.
+/// Timeouts: a configuration with no timeout configuration at all gets [`DEFAULT_TIMEOUTS`];
+/// an explicit one (even `TimeoutConfig::disabled()`) is used as given. From the environment,
+/// the defaults apply when it sets no operation or attempt timeout.
 ///
 /// ```no_run
 /// # #[cfg(feature = "aws-config")] {
@@ -133,7 +136,18 @@ enum Base {
 /// ```
 pub struct KmsClientSupplier {
     base: Base,
-    clients: Mutex<HashMap<Option<String>, aws_sdk_kms::Client>>,
+    clients: Mutex<lru::LruCache<Option<String>, aws_sdk_kms::Client>>,
+}
+
+/// How many Regions' clients a [`KmsClientSupplier`] keeps (the least recently used goes
+/// first). A discovery keyring asks for whatever Region a message names, so the number kept
+/// must not grow with hostile input; every AWS Region fits.
+pub const MAX_CACHED_REGIONS: usize = 64;
+
+fn client_cache() -> Mutex<lru::LruCache<Option<String>, aws_sdk_kms::Client>> {
+    Mutex::new(lru::LruCache::new(
+        NonZeroUsize::new(MAX_CACHED_REGIONS).unwrap_or(NonZeroUsize::MIN),
+    ))
 }
 
 impl fmt::Debug for KmsClientSupplier {
@@ -141,7 +155,7 @@ impl fmt::Debug for KmsClientSupplier {
         let regions: Vec<Option<String>> = self
             .clients
             .lock()
-            .map(|c| c.keys().cloned().collect())
+            .map(|c| c.iter().map(|(k, _)| k.clone()).collect())
             .unwrap_or_default();
         f.debug_struct("KmsClientSupplier")
             .field(
@@ -173,8 +187,12 @@ impl KmsClientSupplier {
     /// ```
     pub fn from_config(config: aws_sdk_kms::Config) -> Self {
         Self {
-            base: Base::Config(with_default_timeouts(config)),
-            clients: Mutex::new(HashMap::new()),
+            base: Base::Config(if config.timeout_config().is_none() {
+                with_default_timeouts(config)
+            } else {
+                config
+            }),
+            clients: client_cache(),
         }
     }
 
@@ -196,7 +214,7 @@ impl KmsClientSupplier {
     pub fn from_env() -> Self {
         Self {
             base: Base::Environment(tokio::sync::OnceCell::new()),
-            clients: Mutex::new(HashMap::new()),
+            clients: client_cache(),
         }
     }
 
@@ -241,7 +259,12 @@ impl ClientSupplier for KmsClientSupplier {
         region: Option<&'a str>,
     ) -> MaterialsFuture<'a, Result<aws_sdk_kms::Client, KeyringError>> {
         let key = region.map(str::to_owned);
-        if let Some(client) = self.clients.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        if let Some(client) = self
+            .clients
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(&key).cloned())
+        {
             return MaterialsFuture::ready(Ok(client));
         }
         MaterialsFuture::new(async move {
@@ -261,10 +284,69 @@ impl ClientSupplier for KmsClientSupplier {
             }
             let client = aws_sdk_kms::Client::from_conf(config);
             if let Ok(mut clients) = self.clients.lock() {
-                Ok(clients.entry(key).or_insert(client).clone())
+                Ok(clients.get_or_insert(key, || client).clone())
             } else {
                 Ok(client)
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> aws_sdk_kms::config::Builder {
+        aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(Region::new("us-west-2"))
+    }
+
+    fn base(supplier: &KmsClientSupplier) -> aws_sdk_kms::Config {
+        match &supplier.base {
+            Base::Config(c) => c.clone(),
+            #[cfg(feature = "aws-config")]
+            Base::Environment(_) => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn default_timeouts_only_when_none_are_configured() {
+        let defaulted = base(&KmsClientSupplier::from_config(config().build()));
+        let t = defaulted.timeout_config().unwrap();
+        assert_eq!(t.operation_timeout(), Some(Duration::from_secs(30)));
+        assert_eq!(t.operation_attempt_timeout(), Some(Duration::from_secs(10)));
+        assert_eq!(t.connect_timeout(), Some(Duration::from_millis(3100)));
+
+        let disabled = config().timeout_config(TimeoutConfig::disabled()).build();
+        let kept = base(&KmsClientSupplier::from_config(disabled));
+        assert!(!kept.timeout_config().unwrap().has_timeouts());
+
+        let own = config()
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(5))
+                    .build(),
+            )
+            .build();
+        let kept = base(&KmsClientSupplier::from_config(own));
+        assert_eq!(
+            kept.timeout_config().unwrap().operation_timeout(),
+            Some(Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn at_most_max_cached_regions_clients_are_kept() {
+        let supplier = KmsClientSupplier::from_config(config().build());
+        for i in 0..(MAX_CACHED_REGIONS + 50) {
+            let region = format!("xx-test-{i}");
+            crate::blocking::block_on(supplier.client(Some(&region))).unwrap();
+        }
+        assert_eq!(supplier.clients.lock().unwrap().len(), MAX_CACHED_REGIONS);
+        // The same Region twice is one client.
+        let a = crate::blocking::block_on(supplier.client(Some("us-east-1"))).unwrap();
+        let b = crate::blocking::block_on(supplier.client(Some("us-east-1"))).unwrap();
+        assert_eq!(a.config().region(), b.config().region());
     }
 }

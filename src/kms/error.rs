@@ -132,8 +132,7 @@ fn kind_of_code(code: &str) -> KeyringErrorKind {
         | "Throttling"
         | "ThrottledException"
         | "RequestLimitExceeded"
-        | "TooManyRequestsException"
-        | "LimitExceededException" => KeyringErrorKind::Throttled,
+        | "TooManyRequestsException" => KeyringErrorKind::Throttled,
         "DependencyTimeoutException"
         | "KMSInternalException"
         | "InternalFailure"
@@ -175,7 +174,9 @@ where
         SdkError::DispatchFailure(failure) => {
             service.detail =
                 Some(aws_smithy_types::error::display::DisplayErrorContext(&error).to_string());
-            let kind = if failure.is_user() || failure.is_other() {
+            // A request the client could not even send is a configuration error; anything on
+            // the way (connect, I/O, a cut-off response, a timeout) is the service unreachable.
+            let kind = if failure.is_user() {
                 KeyringErrorKind::Configuration
             } else {
                 KeyringErrorKind::Unreachable

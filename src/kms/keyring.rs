@@ -79,6 +79,18 @@ fn stored_key_arn(edk: &EncryptedDataKey) -> Result<(String, KmsArn), crate::Err
     Ok((info.to_owned(), arn))
 }
 
+/// Every `aws-kms` encrypted data key with its key ARN, all checked before any KMS call: one
+/// malformed provider info fails the whole call (the specification filters the whole list
+/// first, and that filter "MUST fail" on a provider info that is not a key ARN).
+fn aws_kms_edks(
+    edks: &[EncryptedDataKey],
+) -> Result<Vec<(&EncryptedDataKey, String, KmsArn)>, crate::Error> {
+    edks.iter()
+        .filter(|edk| edk.provider_id == PROVIDER_ID)
+        .map(|edk| stored_key_arn(edk).map(|(stored, arn)| (edk, stored, arn)))
+        .collect()
+}
+
 /// A checked `KeyId` from a KMS response: a key ARN.
 fn response_key_arn(key_id: Option<String>) -> Result<String, KeyringError> {
     let key_id = key_id.ok_or_else(|| invalid_response("the KMS response has no KeyId"))?;
@@ -179,7 +191,7 @@ impl fmt::Debug for AwsKmsKeyring {
     }
 }
 
-/// Builds an [`AwsKmsKeyring`].
+/// Builds an [`AwsKmsKeyring`]. Its `Debug` shows no grant token.
 ///
 /// ```
 /// let kms = aws_sdk_kms::Client::from_conf(
@@ -194,13 +206,22 @@ impl fmt::Debug for AwsKmsKeyring {
 ///     .build()?;
 /// # Ok::<(), esdk::Error>(())
 /// ```
-#[derive(Debug)]
 #[must_use]
 pub struct AwsKmsKeyringBuilder {
     key_id: String,
     supplier: Option<Arc<dyn ClientSupplier>>,
     grant_tokens: Vec<String>,
     mrk_aware: bool,
+}
+
+impl fmt::Debug for AwsKmsKeyringBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsKmsKeyringBuilder")
+            .field("key_id", &self.key_id)
+            .field("multi_region_aware", &self.mrk_aware)
+            .field("grant_tokens", &self.grant_tokens.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl AwsKmsKeyringBuilder {
@@ -418,11 +439,7 @@ impl Keyring for AwsKmsKeyring {
         MaterialsFuture::new(async move {
             ensure_no_data_key(&materials)?;
             let mut attempts = Vec::new();
-            for edk in encrypted_data_keys {
-                if edk.provider_id != PROVIDER_ID {
-                    continue;
-                }
-                let (stored, _) = stored_key_arn(edk)?;
+            for (edk, stored, _) in aws_kms_edks(encrypted_data_keys)? {
                 if !self.matches(&stored) {
                     continue;
                 }
@@ -500,7 +517,7 @@ impl fmt::Debug for AwsKmsDiscoveryKeyring {
     }
 }
 
-/// Builds an [`AwsKmsDiscoveryKeyring`].
+/// Builds an [`AwsKmsDiscoveryKeyring`]. Its `Debug` shows no grant token.
 ///
 /// ```
 /// # fn f(kms: aws_sdk_kms::Client) -> esdk::Result<esdk::kms::AwsKmsDiscoveryKeyring> {
@@ -510,13 +527,25 @@ impl fmt::Debug for AwsKmsDiscoveryKeyring {
 ///     .build()
 /// # }
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 #[must_use]
 pub struct AwsKmsDiscoveryKeyringBuilder {
     supplier: Option<Arc<dyn ClientSupplier>>,
+    /// The Region of a client given with `client`, to check against `region`.
+    client_region: Option<String>,
     filter: Option<DiscoveryFilter>,
     region: Option<String>,
     grant_tokens: Vec<String>,
+}
+
+impl fmt::Debug for AwsKmsDiscoveryKeyringBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsKmsDiscoveryKeyringBuilder")
+            .field("filter", &self.filter)
+            .field("region", &self.region)
+            .field("grant_tokens", &self.grant_tokens.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl AwsKmsDiscoveryKeyringBuilder {
@@ -528,6 +557,7 @@ impl AwsKmsDiscoveryKeyringBuilder {
     /// # }
     /// ```
     pub fn client(mut self, client: aws_sdk_kms::Client) -> Self {
+        self.client_region = client.config().region().map(|r| r.as_ref().to_owned());
         self.supplier = Some(Arc::new(client));
         self
     }
@@ -541,6 +571,7 @@ impl AwsKmsDiscoveryKeyringBuilder {
     /// # }
     /// ```
     pub fn client_supplier(mut self, supplier: impl ClientSupplier + 'static) -> Self {
+        self.client_region = None;
         self.supplier = Some(Arc::new(supplier));
         self
     }
@@ -680,11 +711,7 @@ impl Keyring for AwsKmsDiscoveryKeyring {
             ensure_no_data_key(&materials)?;
             let mut attempts = Vec::new();
             let mut filtered_out = 0usize;
-            for edk in encrypted_data_keys {
-                if edk.provider_id != PROVIDER_ID {
-                    continue;
-                }
-                let (stored, arn) = stored_key_arn(edk)?;
+            for (edk, stored, arn) in aws_kms_edks(encrypted_data_keys)? {
                 let Some((key_id, region)) = self.plan(&arn) else {
                     filtered_out += 1;
                     continue;

@@ -19,17 +19,15 @@
 //! # Runtimes
 //!
 //! aws-sdk-kms needs a tokio runtime; esdk's calls do not, so a KMS keyring works from every
-//! front end. When a KMS call is first polled:
-//!
-//! - by a task of a tokio runtime (any flavour), it is awaited inline, on that runtime;
-//! - otherwise — no runtime, another executor, or [`crate::blocking`] and the `std::io`
-//!   adapters (which poll on the caller's thread, even inside a runtime) — it runs on one
-//!   process-wide runtime that esdk starts on first use (two threads named `esdk-kms`), and the
-//!   caller's thread waits for it. This is why `esdk::blocking` works inside a current-thread
-//!   runtime's task, where awaiting inline would hang; it still blocks that runtime's thread
-//!   meanwhile, as any blocking call does, so async code should use the async calls.
-//!
-//! Dropping an esdk future cancels its KMS call.
+//! front end: async on any executor, [`crate::blocking`], the `std::io` and tokio adapters, and
+//! `esdk::blocking` even inside a current-thread runtime's task. Every KMS call runs on one
+//! process-wide runtime that esdk starts on first use (two threads named `esdk-kms`), and the
+//! caller's future waits for it; dropping the future cancels the call. That runtime owns every
+//! connection esdk's KMS clients open, so no call ever waits on a connection of a runtime that
+//! is not running. (If you pass your own `aws_sdk_kms::Client` that your code also uses on a
+//! current-thread runtime, its pooled connections may belong to that runtime: give esdk a client
+//! of its own, or use [`KmsClientSupplier`].) Blocking calls still block their thread, so
+//! async code should use the async calls.
 //!
 //! # Errors
 //!
@@ -42,6 +40,14 @@
 //! response that does not match the request), `Configuration`. Its source is a
 //! [`KmsServiceError`] with the operation, KMS's error code and message, and the request id.
 //! Neither a data key nor a KMS response body is ever kept in an error or shown by `Debug`.
+//!
+//! # Hostile messages
+//!
+//! A keyring makes one KMS call per encrypted data key it may try: a discovery keyring tries
+//! every `aws-kms` key the message names (within its filter), one after the other. A message
+//! from an untrusted sender can name thousands; bound them with
+//! [`ClientBuilder::max_encrypted_data_keys`](crate::ClientBuilder::max_encrypted_data_keys)
+//! (the AWS SDKs recommend it too), and prefer strict keyrings or a discovery filter.
 //!
 //! ```no_run
 //! # #[cfg(feature = "aws-config")]
@@ -66,7 +72,9 @@ mod runtime;
 use std::sync::Arc;
 
 pub use arn::{ArnError, DiscoveryFilter, DuplicateMrkError, KmsArn, KmsKeyId};
-pub use client::{ClientSupplier, DefaultTimeouts, KmsClientSupplier, DEFAULT_TIMEOUTS};
+pub use client::{
+    ClientSupplier, DefaultTimeouts, KmsClientSupplier, DEFAULT_TIMEOUTS, MAX_CACHED_REGIONS,
+};
 pub use error::KmsServiceError;
 pub use keyring::{
     AwsKmsDiscoveryKeyring, AwsKmsDiscoveryKeyringBuilder, AwsKmsKeyring, AwsKmsKeyringBuilder,
@@ -166,9 +174,9 @@ fn discovery_multi(
     supplier: Arc<dyn ClientSupplier>,
     bind_region: bool,
 ) -> crate::Result<MultiKeyring> {
-    if regions.is_empty() {
+    if regions.is_empty() || regions.iter().any(String::is_empty) {
         return Err(keyring::configuration(
-            "a discovery multi-keyring needs at least one Region",
+            "a discovery multi-keyring needs at least one Region, and no empty one",
         ));
     }
     let children = regions
@@ -192,10 +200,17 @@ fn discovery_multi(
 
 /// A supplier that always answers with the client of one Region (a discovery keyring per
 /// Region, as the specification's discovery multi-keyring builds them).
-#[derive(Debug)]
 struct RegionPinned {
     supplier: Arc<dyn ClientSupplier>,
     region: String,
+}
+
+impl std::fmt::Debug for RegionPinned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegionPinned")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientSupplier for RegionPinned {

@@ -3,17 +3,19 @@
 //! aws-sdk-kms futures need a tokio runtime (its reactor for sockets, its timer for timeouts
 //! and retries). esdk's futures, though, may be polled by anything: a tokio task, another
 //! executor, or [`crate::blocking::block_on`] on a plain thread (which the `std::io` adapters
-//! use). The rule, applied when a KMS call is first polled:
+//! use). So every KMS call runs on one process-wide multi-thread runtime that esdk starts on
+//! first use (2 worker threads named `esdk-kms`), and the caller's future waits for its result
+//! through a join handle, which any executor can poll.
 //!
-//! 1. polled by a tokio runtime's task (a runtime context is entered and esdk's own
-//!    `block_on` is not driving this thread): the call is awaited inline, on the caller's
-//!    runtime, which can drive it whatever its flavour;
-//! 2. otherwise (no runtime, another executor, or `esdk::blocking` even inside a runtime —
-//!    where a current-thread runtime would never get to run its reactor): the call is spawned on
-//!    one process-wide multi-thread runtime that esdk starts on first use (2 worker threads
-//!    named `esdk-kms`), and the caller waits for its result.
+//! Awaiting inline on the caller's runtime was tried first and refused by review: "a runtime
+//! is entered" does not mean "a tokio task polls us" (a current-thread runtime entered but not
+//! running, polled by another executor, never completes), and a pooled HTTP connection opened
+//! on the caller's runtime stalls until its timeout when later used while that runtime is
+//! parked (esdk::blocking inside a current-thread task after async use). One runtime that is
+//! always running owns every connection esdk's clients open. The cost is one task hand-off per
+//! KMS call, microseconds against a network round trip.
 //!
-//! Dropping the future cancels the call in both cases (the spawned task is aborted).
+//! Dropping the future cancels the call (the spawned task is aborted).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -43,20 +45,12 @@ fn shared_runtime() -> Result<&'static tokio::runtime::Runtime, KeyringError> {
         })
 }
 
-/// Whether a future polled now runs inline (true) or on the shared runtime (false).
-pub(crate) fn inline_here() -> bool {
-    !crate::blocking::driving_on_this_thread() && tokio::runtime::Handle::try_current().is_ok()
-}
-
-/// Runs `future` where it can be driven (see the module documentation).
+/// Runs `future` on the shared runtime and waits for it (see the module documentation).
 pub(crate) async fn drive<F, T>(future: F) -> Result<T, KeyringError>
 where
     F: Future<Output = Result<T, KeyringError>> + Send + 'static,
     T: Send + 'static,
 {
-    if inline_here() {
-        return future.await;
-    }
     let handle = shared_runtime()?.spawn(future);
     AbortOnDrop(handle).await
 }
@@ -109,7 +103,6 @@ mod tests {
             .build()
             .unwrap();
         let out = rt.block_on(async {
-            assert!(inline_here());
             // esdk::blocking inside the runtime's only thread: inline would hang.
             crate::blocking::block_on(drive(async {
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
@@ -120,19 +113,32 @@ mod tests {
     }
 
     #[test]
-    fn a_tokio_task_awaits_inline() {
+    fn a_runtime_entered_but_not_running_does_not_hang_another_executor() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
-        let caller = std::thread::current().id();
+        let _entered = rt.enter();
+        let out = crate::blocking::block_on(drive(async {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            Ok::<_, KeyringError>(std::thread::current().name().map(str::to_owned))
+        }));
+        assert_eq!(out.unwrap().as_deref(), Some("esdk-kms"));
+    }
+
+    #[test]
+    fn a_tokio_task_waits_for_the_shared_runtime() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let ran_on = rt
             .block_on(drive(async {
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-                Ok::<_, KeyringError>(std::thread::current().id())
+                Ok::<_, KeyringError>(std::thread::current().name().map(str::to_owned))
             }))
             .unwrap();
-        assert_eq!(ran_on, caller);
+        assert_eq!(ran_on.as_deref(), Some("esdk-kms"));
     }
 
     #[test]
