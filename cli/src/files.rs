@@ -1,0 +1,750 @@
+//! Encrypt and decrypt jobs: inputs to outputs, streamed with bounded memory, plaintext and
+//! ciphertext written beside the target and renamed only when complete and verified.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use esdk::cache::{CachingMaterialsManager, MaterialsCache};
+use esdk::stream::io::{DecryptingReader, EncryptingWriter};
+use esdk::{
+    Client, CommitmentPolicy, DecryptOptions, EncryptOptions, EncryptionContext, KeySource,
+    MaterialsManager,
+};
+
+use crate::args::Common;
+use crate::meta::Metadata;
+use crate::{chain, hint_for, keys, Failure};
+
+/// Chunk size of the copy loop.
+const CHUNK: usize = 256 * 1024;
+/// Inputs at least this large get a progress bar (when stderr is a terminal).
+const PROGRESS_FROM: u64 = 16 * 1024 * 1024;
+/// The ciphertext kept to read its header back for metadata.
+const HEADER_TAP: usize = 1024 * 1024 + 64 * 1024;
+
+enum Input {
+    Stdin,
+    File(PathBuf),
+}
+
+enum Output {
+    Stdout,
+    File(PathBuf),
+}
+
+struct Job {
+    input: Input,
+    output: Output,
+}
+
+impl Input {
+    fn name(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".into(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+impl Output {
+    fn name(&self) -> String {
+        match self {
+            Output::Stdout => "<stdout>".into(),
+            Output::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// What every job of one invocation shares.
+struct Setup {
+    encrypt: bool,
+    client: Client,
+    source: Source,
+    context: EncryptionContext,
+    /// Decrypt: keys that must be in the message's context, with the value if given.
+    required: Vec<(String, Option<String>)>,
+    common: Common,
+    verbose: bool,
+}
+
+enum Source {
+    Keyring(Arc<dyn esdk::Keyring>),
+    Manager(Arc<dyn MaterialsManager>),
+}
+
+impl Source {
+    fn key_source(&self) -> KeySource<'_> {
+        match self {
+            Source::Keyring(k) => KeySource::Keyring(k.as_ref()),
+            Source::Manager(m) => KeySource::MaterialsManager(m.as_ref()),
+        }
+    }
+}
+
+fn parse_pairs(
+    words: &[String],
+    allow_bare: bool,
+) -> Result<Vec<(String, Option<String>)>, Failure> {
+    let mut pairs = Vec::new();
+    for word in words {
+        match word.split_once('=') {
+            Some((k, v)) if !k.is_empty() => pairs.push((k.to_owned(), Some(v.to_owned()))),
+            None if allow_bare && !word.is_empty() => pairs.push((word.clone(), None)),
+            _ => {
+                return Err(Failure::usage(format!(
+                    "encryption context argument {word:?} is not KEY=VALUE"
+                )))
+            }
+        }
+    }
+    Ok(pairs)
+}
+
+fn client(common: &Common, encrypt: bool) -> Result<Client, Failure> {
+    let mut builder = Client::builder();
+    if let Some(policy) = &common.commitment_policy {
+        builder = builder.commitment_policy(
+            match policy.to_ascii_lowercase().replace('_', "-").as_str() {
+                "forbid-encrypt-allow-decrypt" => CommitmentPolicy::ForbidEncryptAllowDecrypt,
+                "require-encrypt-allow-decrypt" => CommitmentPolicy::RequireEncryptAllowDecrypt,
+                "require-encrypt-require-decrypt" => CommitmentPolicy::RequireEncryptRequireDecrypt,
+                other => {
+                    return Err(Failure::usage(format!(
+                        "--commitment-policy {other}: use forbid-encrypt-allow-decrypt, \
+                     require-encrypt-allow-decrypt or require-encrypt-require-decrypt"
+                    )))
+                }
+            },
+        );
+    }
+    if let Some(name) = &common.algorithm {
+        let suite = esdk::suite::ALL
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "--algorithm {name}: use one of {}",
+                    esdk::suite::ALL
+                        .iter()
+                        .map(|s| s.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        builder = builder.suite(suite);
+    }
+    if let Some(frame) = common.frame_length {
+        builder = builder.frame_length(frame);
+    }
+    if let Some(limit) = common.max_encrypted_data_keys {
+        builder = builder.max_encrypted_data_keys(limit);
+    }
+    if !encrypt && common.decrypt_unsigned {
+        builder = builder.unsigned_only(true);
+    }
+    builder.build().map_err(|e| Failure::usage(chain(&e)))
+}
+
+fn source(common: &Common, encrypt: bool) -> Result<Source, Failure> {
+    let keyring = keys::keyring(
+        &crate::args::wrapping_key_groups(&common.wrapping_keys),
+        encrypt,
+    )?;
+    let Some(caching) = &common.caching else {
+        return Ok(Source::Keyring(keyring));
+    };
+    let mut capacity = None;
+    let mut max_age = None;
+    let mut max_messages = None;
+    let mut max_bytes = None;
+    for word in caching {
+        let (k, v) = word.split_once('=').ok_or_else(|| {
+            Failure::usage(format!("--caching argument {word:?} is not NAME=VALUE"))
+        })?;
+        let number = |v: &str| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|n| *n >= 0.0 && n.is_finite())
+                .ok_or_else(|| Failure::usage(format!("--caching {k}={v}: not a number")))
+        };
+        match k.replace('-', "_").as_str() {
+            "capacity" => capacity = Some(number(v)? as usize),
+            "max_age" => max_age = Some(Duration::from_secs_f64(number(v)?)),
+            "max_messages_encrypted" => max_messages = Some(number(v)? as u64),
+            "max_bytes_encrypted" => max_bytes = Some(number(v)? as u64),
+            other => {
+                return Err(Failure::usage(format!(
+                    "--caching {other}=: use capacity=, max_age=, max_messages_encrypted=, max_bytes_encrypted="
+                )))
+            }
+        }
+    }
+    let (Some(capacity), Some(max_age)) = (capacity, max_age) else {
+        return Err(Failure::usage(
+            "--caching needs capacity= and max_age=".to_owned(),
+        ));
+    };
+    let mut builder = CachingMaterialsManager::builder(MaterialsCache::new(capacity), max_age)
+        .materials_manager(esdk::DefaultMaterialsManager::new(keyring));
+    if let Some(m) = max_messages {
+        builder = builder.max_messages(m);
+    }
+    if let Some(b) = max_bytes {
+        builder = builder.max_bytes(b);
+    }
+    Ok(Source::Manager(Arc::new(
+        builder.build().map_err(|e| Failure::usage(chain(&e)))?,
+    )))
+}
+
+fn default_suffix(encrypt: bool) -> &'static str {
+    if encrypt {
+        ".encrypted"
+    } else {
+        ".decrypted"
+    }
+}
+
+fn with_suffix(dir: &Path, relative: &Path, suffix: &str) -> PathBuf {
+    let mut name = relative.as_os_str().to_owned();
+    name.push(suffix);
+    dir.join(name)
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk(root, &path, out)?;
+        } else if kind.is_file() {
+            out.push(
+                path.strip_prefix(root)
+                    .map(Path::to_path_buf)
+                    .unwrap_or(path),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn plan(common: &Common, encrypt: bool) -> Result<Vec<Job>, Failure> {
+    let input = common
+        .input
+        .as_deref()
+        .ok_or_else(|| Failure::usage("-i/--input is required".to_owned()))?;
+    let output = common
+        .output
+        .as_deref()
+        .ok_or_else(|| Failure::usage("-o/--output is required".to_owned()))?;
+    let suffix = common.suffix.as_deref().unwrap_or(default_suffix(encrypt));
+    if input == "-" {
+        let output = if output == "-" {
+            Output::Stdout
+        } else if Path::new(output).is_dir() {
+            return Err(Failure::usage(
+                "stdin input needs an output file or `-`, not a folder".to_owned(),
+            ));
+        } else {
+            Output::File(output.into())
+        };
+        return Ok(vec![Job {
+            input: Input::Stdin,
+            output,
+        }]);
+    }
+    let input_path = PathBuf::from(input);
+    let meta = fs::metadata(&input_path)
+        .map_err(|e| Failure::input(format!("cannot read input {input}: {e}")))?;
+    if meta.is_dir() {
+        if !common.recursive {
+            return Err(Failure::usage(format!(
+                "{input} is a folder: add --recursive to process its files"
+            )));
+        }
+        if output == "-" {
+            return Err(Failure::usage("a folder cannot go to stdout".to_owned()));
+        }
+        let out_dir = PathBuf::from(output);
+        if out_dir.exists() && !out_dir.is_dir() {
+            return Err(Failure::usage(format!(
+                "{output} is a file; a folder input needs an output folder"
+            )));
+        }
+        let mut files = Vec::new();
+        walk(&input_path, &input_path, &mut files)
+            .map_err(|e| Failure::input(format!("cannot list {input}: {e}")))?;
+        return Ok(files
+            .into_iter()
+            .map(|rel| Job {
+                output: Output::File(with_suffix(&out_dir, &rel, suffix)),
+                input: Input::File(input_path.join(&rel)),
+            })
+            .collect());
+    }
+    let output = if output == "-" {
+        Output::Stdout
+    } else if Path::new(output).is_dir() {
+        let name = input_path
+            .file_name()
+            .map(PathBuf::from)
+            .ok_or_else(|| Failure::usage(format!("{input} has no file name")))?;
+        Output::File(with_suffix(Path::new(output), &name, suffix))
+    } else {
+        Output::File(output.into())
+    };
+    Ok(vec![Job {
+        input: Input::File(input_path),
+        output,
+    }])
+}
+
+pub fn run(common: Common, encrypt: bool) -> Result<(), Failure> {
+    if common.encode && common.decode {
+        // Allowed: base64 in and out.
+    }
+    let jobs = plan(&common, encrypt)?;
+    let context = parse_pairs(&common.encryption_context, !encrypt)?;
+    let (context_map, required) = if encrypt {
+        (
+            context
+                .into_iter()
+                .map(|(k, v)| (k, v.unwrap_or_default()))
+                .collect::<EncryptionContext>(),
+            Vec::new(),
+        )
+    } else {
+        (EncryptionContext::new(), context)
+    };
+    let mut metadata = Metadata::open(&common)?;
+    if metadata.is_stdout() && jobs.iter().any(|j| matches!(j.output, Output::Stdout)) {
+        return Err(Failure::usage(
+            "--metadata-output - and -o - cannot both use stdout".to_owned(),
+        ));
+    }
+    let setup = Setup {
+        encrypt,
+        client: client(&common, encrypt)?,
+        source: source(&common, encrypt)?,
+        context: context_map,
+        required,
+        verbose: common.verbose > 0 && !common.quiet,
+        common,
+    };
+    for job in jobs {
+        if let Output::File(target) = &job.output {
+            if target.exists() && !may_overwrite(&setup.common, target)? {
+                if !setup.common.quiet {
+                    eprintln!(
+                        "esdk: skipping {}: {} exists",
+                        job.input.name(),
+                        target.display()
+                    );
+                }
+                continue;
+            }
+        }
+        let what = format!(
+            "{} {}",
+            if encrypt { "encrypting" } else { "decrypting" },
+            job.input.name()
+        );
+        let header = process(&setup, &job).map_err(|f| f.context(&what))?;
+        if setup.verbose {
+            eprintln!("esdk: {what} -> {}", job.output.name());
+        }
+        metadata.write(encrypt, &job.input.name(), &job.output.name(), &header)?;
+    }
+    Ok(())
+}
+
+/// Whether an existing output may be replaced: `--overwrite`, or yes at the `--interactive`
+/// prompt. `--no-overwrite` skips; otherwise an existing output is an error.
+fn may_overwrite(common: &Common, target: &Path) -> Result<bool, Failure> {
+    if common.overwrite {
+        return Ok(true);
+    }
+    if common.no_overwrite {
+        return Ok(false);
+    }
+    if common.interactive {
+        eprint!("esdk: overwrite {}? [y/N] ", target.display());
+        let mut answer = String::new();
+        io::stdin()
+            .read_line(&mut answer)
+            .map_err(|e| Failure::input(format!("cannot read the answer: {e}")))?;
+        return Ok(matches!(answer.trim(), "y" | "Y" | "yes"));
+    }
+    Err(
+        Failure::input(format!("{} exists", target.display())).with_hint(
+            "use --overwrite to replace it, --no-overwrite to skip it, or --interactive to ask",
+        ),
+    )
+}
+
+/// A file written beside its target under a temporary name, renamed into place by `commit`
+/// and removed if dropped before.
+struct Staged {
+    temp: PathBuf,
+    target: PathBuf,
+    file: Option<File>,
+}
+
+impl Staged {
+    fn create(target: &Path) -> Result<Self, Failure> {
+        let dir = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(dir)
+            .map_err(|e| Failure::input(format!("cannot create folder {}: {e}", dir.display())))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for attempt in 0..100u32 {
+            let temp = dir.join(format!(
+                ".{name}.esdk-partial-{}-{attempt}",
+                std::process::id()
+            ));
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp)
+            {
+                Ok(file) => {
+                    return Ok(Self {
+                        temp,
+                        target: target.to_path_buf(),
+                        file: Some(file),
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(Failure::input(format!(
+                        "cannot write in {}: {e}",
+                        dir.display()
+                    )))
+                }
+            }
+        }
+        Err(Failure::input(format!(
+            "cannot create a temporary file in {}",
+            dir.display()
+        )))
+    }
+
+    fn file(&mut self) -> Result<File, Failure> {
+        self.file
+            .take()
+            .ok_or_else(|| Failure::input("internal: staged file taken twice".into()))
+    }
+
+    fn commit(mut self, file: File, overwrite: bool) -> Result<(), Failure> {
+        file.sync_all()
+            .map_err(|e| Failure::input(format!("cannot write {}: {e}", self.temp.display())))?;
+        drop(file);
+        let result = if overwrite {
+            fs::rename(&self.temp, &self.target)
+        } else {
+            // No clobbering: a link fails if the target appeared meanwhile.
+            fs::hard_link(&self.temp, &self.target).and_then(|()| fs::remove_file(&self.temp))
+        };
+        result.map_err(|e| {
+            Failure::input(format!(
+                "cannot move the output to {}: {e}",
+                self.target.display()
+            ))
+        })?;
+        self.temp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.temp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Keeps the first bytes written (the message header) while passing everything on.
+struct Tap<W> {
+    inner: W,
+    head: Vec<u8>,
+}
+
+impl<W: Write> Write for Tap<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        let room = HEADER_TAP.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&buf[..n.min(room)]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The output sink: a file or stdout, optionally base64-encoded.
+enum Sink {
+    File(BufWriter<File>),
+    Stdout(io::Stdout),
+    Encoded(Box<base64::write::EncoderWriter<'static, base64::engine::GeneralPurpose, Box<Sink>>>),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::File(w) => w.write(buf),
+            Sink::Stdout(w) => w.write(buf),
+            Sink::Encoded(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::File(w) => w.flush(),
+            Sink::Stdout(w) => w.flush(),
+            Sink::Encoded(w) => w.flush(),
+        }
+    }
+}
+
+fn open_input(input: &Input) -> Result<(Box<dyn Read>, Option<u64>), Failure> {
+    match input {
+        Input::Stdin => Ok((Box::new(io::stdin().lock()), None)),
+        Input::File(path) => {
+            let file = File::open(path)
+                .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
+            let len = file.metadata().ok().map(|m| m.len());
+            Ok((Box::new(BufReader::with_capacity(CHUNK, file)), len))
+        }
+    }
+}
+
+fn progress(common: &Common, len: Option<u64>) -> Option<indicatif::ProgressBar> {
+    let show = match common.progress.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => !common.quiet && io::stderr().is_terminal() && len.is_none_or(|l| l >= PROGRESS_FROM),
+    };
+    if !show {
+        return None;
+    }
+    let bar = match len {
+        Some(l) => indicatif::ProgressBar::new(l),
+        None => indicatif::ProgressBar::new_spinner(),
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn copy(
+    from: &mut dyn Read,
+    to: &mut dyn Write,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Result<(), Failure> {
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_failure(e)),
+        };
+        to.write_all(&buf[..n]).map_err(io_failure)?;
+        if let Some(bar) = bar {
+            bar.inc(n as u64);
+        }
+    }
+}
+
+/// An I/O error, or the esdk error inside it, as a failure with its hint.
+fn io_failure(e: io::Error) -> Failure {
+    let inner = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<esdk::Error>());
+    match inner {
+        Some(error) => {
+            let mut failure = Failure::input(chain(error));
+            failure.hint = hint_for(error);
+            failure
+        }
+        None => Failure::input(chain(&e)),
+    }
+}
+
+fn esdk_failure(error: esdk::Error) -> Failure {
+    let hint = hint_for(&error);
+    let mut failure = Failure::input(chain(&error));
+    failure.hint = hint;
+    failure
+}
+
+/// Runs one job; returns the message header for metadata.
+fn process(setup: &Setup, job: &Job) -> Result<esdk::Header, Failure> {
+    let (raw_input, len) = open_input(&job.input)?;
+    let bar = progress(&setup.common, len);
+    let mut input: Box<dyn Read> = if setup.common.decode {
+        Box::new(base64::read::DecoderReader::new(
+            raw_input,
+            &base64::engine::general_purpose::STANDARD,
+        ))
+    } else {
+        raw_input
+    };
+    let mut staged = match &job.output {
+        Output::File(target) => Some(Staged::create(target)?),
+        Output::Stdout => None,
+    };
+    let base = match &mut staged {
+        Some(s) => Sink::File(BufWriter::with_capacity(CHUNK, s.file()?)),
+        None => Sink::Stdout(io::stdout()),
+    };
+    let header;
+    let file;
+    if setup.encrypt {
+        let mut options = EncryptOptions::new().encryption_context(setup.context.clone());
+        if let (Some(len), false) = (len, setup.common.decode) {
+            options = options.plaintext_length(len);
+        }
+        let (sink, head) = encrypt_stream(setup, &options, &mut input, base, bar.as_ref())?;
+        header = esdk::parse_header(&head)
+            .map_err(esdk_failure)?
+            .unauthenticated()
+            .clone();
+        file = sink;
+    } else {
+        let (sink, h) = decrypt_stream(
+            setup,
+            &mut input,
+            base,
+            bar.as_ref(),
+            matches!(job.output, Output::Stdout),
+        )?;
+        header = h;
+        file = sink;
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let (Some(staged), Some(file)) = (staged, file) {
+        staged.commit(file, setup.common.overwrite || setup.common.interactive)?;
+    }
+    Ok(header)
+}
+
+fn encoded(base: Sink, encode: bool) -> Sink {
+    if encode {
+        Sink::Encoded(Box::new(base64::write::EncoderWriter::new(
+            Box::new(base),
+            &base64::engine::general_purpose::STANDARD,
+        )))
+    } else {
+        base
+    }
+}
+
+/// Finishes a sink, including a base64 layer, and returns the file if it is one.
+fn finish_sink(sink: Sink) -> Result<Option<File>, Failure> {
+    match sink {
+        Sink::Encoded(mut w) => {
+            let inner: Box<Sink> = w.finish().map_err(io_failure)?;
+            finish_sink(*inner)
+        }
+        Sink::File(w) => w
+            .into_inner()
+            .map(Some)
+            .map_err(|e| io_failure(e.into_error())),
+        Sink::Stdout(mut w) => w.flush().map(|()| None).map_err(io_failure),
+    }
+}
+
+fn encrypt_stream(
+    setup: &Setup,
+    options: &EncryptOptions,
+    input: &mut dyn Read,
+    base: Sink,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Result<(Option<File>, Vec<u8>), Failure> {
+    let tap = Tap {
+        inner: encoded(base, setup.common.encode),
+        head: Vec::new(),
+    };
+    let mut writer = EncryptingWriter::new(&setup.client, setup.source.key_source(), options, tap)
+        .map_err(esdk_failure)?;
+    copy(input, &mut writer, bar)?;
+    let tap = writer.finish().map_err(esdk_failure)?;
+    let file = finish_sink(tap.inner)?;
+    Ok((file, tap.head))
+}
+
+fn decrypt_stream(
+    setup: &Setup,
+    input: &mut dyn Read,
+    base: Sink,
+    bar: Option<&indicatif::ProgressBar>,
+    to_stdout: bool,
+) -> Result<(Option<File>, esdk::Header), Failure> {
+    let mut reader = DecryptingReader::new(
+        &setup.client,
+        setup.source.key_source(),
+        &DecryptOptions::new(),
+        input,
+    )
+    .map_err(esdk_failure)?;
+    let header = reader
+        .header()
+        .cloned()
+        .ok_or_else(|| Failure::input("the message header did not authenticate".into()))?;
+    for (key, value) in &setup.required {
+        match (header.encryption_context().get(key), value) {
+            (Some(found), Some(want)) if found == want => {}
+            (Some(_), None) => {}
+            (found, _) => {
+                return Err(Failure::input(format!(
+                    "the message's encryption context {} {key}{}",
+                    if found.is_some() {
+                        "has a different value for"
+                    } else {
+                        "lacks"
+                    },
+                    value.as_ref().map(|v| format!("={v}")).unwrap_or_default()
+                ))
+                .with_hint("the message is not the one expected; nothing was written"));
+            }
+        }
+    }
+    let mut sink = encoded(base, setup.common.encode);
+    if to_stdout && header.suite().is_signing() && !setup.common.buffer {
+        if !setup.common.quiet {
+            eprintln!(
+                "esdk: warning: plaintext goes to stdout before the message's signature is \
+                 verified (at its end); use --buffer to hold it until then"
+            );
+        }
+        copy(&mut reader, &mut sink, bar)?;
+    } else if to_stdout && header.suite().is_signing() {
+        // --buffer: nothing reaches stdout until the signature verified.
+        let mut all = Vec::new();
+        copy(&mut reader, &mut all, bar)?;
+        sink.write_all(&all).map_err(io_failure)?;
+    } else {
+        copy(&mut reader, &mut sink, bar)?;
+    }
+    let file = finish_sink(sink)?;
+    Ok((file, header))
+}
