@@ -31,6 +31,8 @@ struct Counting {
     hold_after_first: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// The first call never ends (only cancellation gets it out).
     stall_first: bool,
+    /// Calls from this number on fail.
+    fail_from: Option<usize>,
 }
 
 impl Counting {
@@ -44,6 +46,7 @@ impl Counting {
             wait_for_waiters: None,
             hold_after_first: None,
             stall_first: false,
+            fail_from: None,
         }
     }
 
@@ -82,7 +85,7 @@ impl Counting {
                 sleep(Duration::from_millis(1)).await;
             }
         }
-        if call < self.fail_first {
+        if call < self.fail_first || self.fail_from.is_some_and(|n| call >= n) {
             return Err(Error::ApiMisuse("the counting keyring was told to fail"));
         }
         Ok(())
@@ -372,7 +375,8 @@ fn decryption_materials_are_cached_and_reproduced_context_still_checked() {
     }
     // One data key for all five: one unwrap, four hits.
     assert_eq!(keyring.decrypts(), 1);
-    // A wrong reproduced context fails even though the materials are cached...
+    // A wrong reproduced context is another cache entry (a miss), so the default manager's
+    // check runs and fails...
     let wrong =
         DecryptOptions::new().reproduced_context(EncryptionContext::from([("tenant", "evil")]));
     let err = esdk::blocking::decrypt_with(&client, source, &messages[0], &wrong).unwrap_err();
@@ -606,4 +610,176 @@ async fn within_the_refresh_window_one_caller_refreshes_and_the_others_keep_the_
     // After the refresh, callers get the new entry.
     let next = encrypt(cmm.clone(), client.clone()).await;
     assert_eq!(edk_of(&next), edk_of(&refreshed));
+}
+
+#[test]
+fn each_manager_applies_its_own_maximum_age_to_a_shared_entry() {
+    let keyring = Arc::new(Counting::new());
+    let clock = Arc::new(ManualClock::new());
+    let cache = MaterialsCache::builder(10).clock(clock.clone()).build();
+    let long = manager(&keyring, &cache, Duration::from_secs(3600))
+        .partition_id("p")
+        .build()
+        .unwrap();
+    let short = manager(&keyring, &cache, Duration::from_secs(10))
+        .partition_id("p")
+        .build()
+        .unwrap();
+    let client = Client::default();
+    let first = encrypt(&client, &long, b"x");
+    clock.advance(Duration::from_secs(600));
+    // Too old for the short manager: it fetches (and stores) fresh materials.
+    let fresh = encrypt(&client, &short, b"x");
+    assert_ne!(edk_of(&first), edk_of(&fresh));
+    assert_eq!(keyring.encrypts(), 2);
+}
+
+#[test]
+fn expired_entries_are_removed_even_when_only_hits_follow() {
+    let keyring = Arc::new(Counting::new());
+    let clock = Arc::new(ManualClock::new());
+    let cache = MaterialsCache::builder(10).clock(clock.clone()).build();
+    let a = manager(&keyring, &cache, Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let b = manager(&keyring, &cache, Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let client = Client::default();
+    encrypt(&client, &a, b"x");
+    encrypt(&client, &b, b"x");
+    clock.advance(Duration::from_secs(75));
+    for _ in 0..3 {
+        encrypt(&client, &b, b"x"); // hits only
+    }
+    let m = cache.metrics();
+    assert_eq!((m.entries, m.evicted_age, m.hits), (1, 1, 3));
+}
+
+#[test]
+fn capacity_evicts_the_least_recently_used_and_zero_stores_nothing() {
+    let keyring = Arc::new(Counting::new());
+    let cache = MaterialsCache::new(2);
+    let age = Duration::from_secs(60);
+    let (a, b, c) = (
+        manager(&keyring, &cache, age).build().unwrap(),
+        manager(&keyring, &cache, age).build().unwrap(),
+        manager(&keyring, &cache, age).build().unwrap(),
+    );
+    let client = Client::default();
+    encrypt(&client, &a, b"x");
+    encrypt(&client, &b, b"x");
+    encrypt(&client, &a, b"x"); // a is now the most recently used
+    encrypt(&client, &c, b"x"); // evicts b
+    assert_eq!(cache.metrics().evicted_capacity, 1);
+    encrypt(&client, &a, b"x"); // still there
+    assert_eq!(keyring.encrypts(), 3);
+    encrypt(&client, &b, b"x"); // gone: a new call
+    assert_eq!(keyring.encrypts(), 4);
+
+    let none = MaterialsCache::new(0);
+    let cmm = manager(&keyring, &none, age).build().unwrap();
+    encrypt(&client, &cmm, b"x");
+    encrypt(&client, &cmm, b"x");
+    assert_eq!(keyring.encrypts(), 6);
+    assert_eq!(none.metrics().entries, 0);
+}
+
+#[test]
+fn decryption_entries_ignore_the_message_and_byte_limits() {
+    let keyring = Arc::new(Counting::new());
+    let cache = MaterialsCache::new(10);
+    let cmm = manager(&keyring, &cache, Duration::from_secs(60))
+        .max_messages(1)
+        .max_bytes(1)
+        .build()
+        .unwrap();
+    let client = Client::default();
+    let message = encrypt(&client, &cmm, b"x");
+    for _ in 0..10 {
+        esdk::blocking::decrypt_with(
+            &client,
+            KeySource::MaterialsManager(&cmm),
+            &message,
+            &DecryptOptions::new(),
+        )
+        .unwrap();
+    }
+    assert_eq!(keyring.decrypts(), 1);
+}
+
+#[test]
+fn limits_that_could_overflow_are_refused() {
+    let cache = MaterialsCache::new(1);
+    let keyring = Arc::new(Counting::new());
+    let build = |b: esdk::cache::CachingMaterialsManagerBuilder| b.build().map(drop);
+    assert!(build(manager(&keyring, &cache, Duration::from_secs(1)).max_bytes(u64::MAX)).is_err());
+    assert!(build(manager(&keyring, &cache, Duration::MAX)).is_err());
+    assert!(
+        build(manager(&keyring, &cache, Duration::from_secs(1)).max_messages((1 << 32) + 1))
+            .is_err()
+    );
+    assert!(build(manager(&keyring, &cache, Duration::from_secs(1)).partition_id("a\0b")).is_err());
+    assert!(
+        build(manager(&keyring, &cache, Duration::from_secs(1)).max_bytes(i64::MAX as u64)).is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_outage_costs_two_calls_not_one_per_waiter() {
+    let cache = MaterialsCache::new(10);
+    let keyring = Arc::new(Counting {
+        fail_from: Some(0),
+        wait_for_waiters: Some((cache.clone(), 7)),
+        ..Counting::new()
+    });
+    let cmm = Arc::new(
+        manager(&keyring, &cache, Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    );
+    let client = Client::default();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (cmm, client) = (cmm.clone(), client.clone());
+            tokio::spawn(async move {
+                client
+                    .encrypt_with(KeySource::MaterialsManager(&*cmm), b"x", &options())
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.await.unwrap().is_err());
+    }
+    // The first leader, then one takeover whose failure its waiters share.
+    assert!(keyring.encrypts() <= 2, "{} calls", keyring.encrypts());
+}
+
+#[test]
+fn a_failed_refresh_is_retried_after_a_backoff() {
+    let clock = Arc::new(ManualClock::new());
+    let cache = MaterialsCache::builder(10).clock(clock.clone()).build();
+    let keyring = Arc::new(Counting {
+        fail_first: 0,
+        fail_from: Some(1),
+        ..Counting::new()
+    });
+    let cmm = manager(&keyring, &cache, Duration::from_secs(100))
+        .refresh_before_expiry(Duration::from_secs(50))
+        .build()
+        .unwrap();
+    let client = Client::default();
+    let first = encrypt(&client, &cmm, b"x");
+    clock.advance(Duration::from_secs(60)); // in the window
+                                            // The refresh fails; the caller is served from the entry.
+    assert_eq!(edk_of(&encrypt(&client, &cmm, b"x")), edk_of(&first));
+    assert_eq!(keyring.encrypts(), 2);
+    assert_eq!(cache.metrics().failed_refreshes, 1);
+    // Within the backoff no other refresh; after it, one more try.
+    assert_eq!(edk_of(&encrypt(&client, &cmm, b"x")), edk_of(&first));
+    assert_eq!(keyring.encrypts(), 2);
+    clock.advance(Duration::from_secs(2));
+    encrypt(&client, &cmm, b"x");
+    assert_eq!(keyring.encrypts(), 3);
 }

@@ -9,8 +9,11 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha384};
 
-use super::store::{Entry, Eviction, Flight, FlightGuard, Key, Materials, MaterialsCache};
+use super::store::{
+    Entry, Eviction, Flight, FlightGuard, Key, Materials, MaterialsCache, Outcome, RefreshGuard,
+};
 use crate::cmm::{DefaultMaterialsManager, MaterialsManager};
+use crate::error::{KeyringError, KeyringErrorKind};
 use crate::format::context::{self, EncryptionContext};
 use crate::format::header::EncryptedDataKey;
 use crate::future::MaterialsFuture;
@@ -34,6 +37,10 @@ pub const DEFAULT_MAX_MESSAGES: u64 = 1 << 32;
 /// assert_eq!(esdk::cache::DEFAULT_MAX_BYTES, i64::MAX as u64);
 /// ```
 pub const DEFAULT_MAX_BYTES: u64 = i64::MAX as u64;
+
+/// The longest maximum age accepted (100 years): far beyond any use, and small enough that
+/// no clock arithmetic overflows.
+const MAX_AGE_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// A materials manager that reuses materials from a [`MaterialsCache`]: a data key serves
 /// several messages, within a maximum age, a message count and a byte count, so a KMS keyring
@@ -206,9 +213,10 @@ impl CachingMaterialsManagerBuilder {
         self
     }
 
-    /// The manager; fails without an underlying manager or keyring, with a zero maximum age,
-    /// a message limit outside 1..=2^32, a zero byte limit, or a refresh window not shorter
-    /// than the maximum age.
+    /// The manager; fails without an underlying manager or keyring, with a maximum age of zero
+    /// or above 100 years, a message limit outside 1..=2^32, a byte limit outside
+    /// 1..=2^63 - 1, a refresh window not shorter than the maximum age, or a partition id with
+    /// a NUL.
     ///
     /// ```
     /// let cache = esdk::cache::MaterialsCache::new(1);
@@ -228,9 +236,19 @@ impl CachingMaterialsManagerBuilder {
                 "a caching materials manager's message limit must be 1 to 2^32",
             ));
         }
-        if self.max_bytes == 0 {
+        if self.max_bytes == 0 || self.max_bytes > DEFAULT_MAX_BYTES {
             return Err(crate::Error::ApiMisuse(
-                "a caching materials manager's byte limit must be greater than zero",
+                "a caching materials manager's byte limit must be 1 to 2^63 - 1",
+            ));
+        }
+        if self.max_age > MAX_AGE_LIMIT {
+            return Err(crate::Error::ApiMisuse(
+                "a caching materials manager's maximum age must be at most 100 years",
+            ));
+        }
+        if self.partition.as_deref().is_some_and(|p| p.contains('\0')) {
+            return Err(crate::Error::ApiMisuse(
+                "a partition id must not contain NUL (it separates the cache identifier's fields)",
             ));
         }
         if self
@@ -306,8 +324,14 @@ impl CachingMaterialsManager {
         self.cache.shared.lock().metrics.bypasses += 1;
     }
 
-    /// The entry for `key`, or its single-flight leader's answer from `fetch`.
-    async fn get<F, Fut>(&self, key: Key, cost: u64, mut fetch: F) -> crate::Result<Materials>
+    /// The entry for `key`, or its single-flight leader's answer from `fetch`. `cost` is the
+    /// plaintext length for encryption entries (`None`: a decryption entry, which only ages).
+    async fn get<F, Fut>(
+        &self,
+        key: Key,
+        cost: Option<u64>,
+        mut fetch: F,
+    ) -> crate::Result<Materials>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = crate::Result<Materials>>,
@@ -316,32 +340,45 @@ impl CachingMaterialsManager {
             Hit(Materials),
             Wait(Arc<Flight>),
             Lead(FlightGuard),
-            Refresh,
+            Refresh(u64),
+            Alone,
+            Fail(Outcome),
         }
         let shared = &self.cache.shared;
         let mut may_refresh = true;
+        // After a flight that stored materials, a waiter that still finds nothing usable (a
+        // small limit used them up) fetches on its own rather than queueing behind another.
+        let mut after_stored = false;
+        // A failure this request waited for: if, looking again, nobody is calling and nothing
+        // is stored, it is this request's answer too (no chain of calls during an outage).
+        let mut earlier_failure: Option<Outcome> = None;
         loop {
             let now = shared.clock.now();
             let next = {
                 let mut state = shared.lock();
+                state.remove_expired(now);
                 let mut evict = None;
                 let mut next = None;
                 if let Some(entry) = state.entries.get_mut(&key) {
-                    if entry.expires_at <= now {
+                    let used = cost.is_some();
+                    let cost = cost.unwrap_or(0);
+                    if now.saturating_duration_since(entry.created) >= self.max_age {
                         evict = Some(Eviction::Age);
-                    } else if entry.messages >= self.max_messages {
+                    } else if used && entry.messages >= self.max_messages {
                         evict = Some(Eviction::Messages);
-                    } else if entry.bytes.saturating_add(cost) > self.max_bytes {
+                    } else if used && entry.bytes.saturating_add(cost) > self.max_bytes {
                         evict = Some(Eviction::Bytes);
                     } else if may_refresh
                         && !entry.refreshing
                         && entry.refresh_at.is_some_and(|t| now >= t)
                     {
                         entry.refreshing = true;
-                        next = Some(Next::Refresh);
+                        next = Some(Next::Refresh(entry.serial));
                     } else {
-                        entry.messages += 1;
-                        entry.bytes += cost;
+                        if used {
+                            entry.messages += 1;
+                            entry.bytes = entry.bytes.saturating_add(cost);
+                        }
                         next = Some(Next::Hit(entry.materials.clone()));
                     }
                 }
@@ -354,20 +391,36 @@ impl CachingMaterialsManager {
                         Next::Hit(m)
                     }
                     Some(n) => n,
-                    None => match state.flights.get(&key) {
+                    None if after_stored => {
+                        state.metrics.misses += 1;
+                        Next::Alone
+                    }
+                    None => match state.flights.get(&key).cloned() {
+                        Some(flight) if flight.claim() => {
+                            state.metrics.misses += 1;
+                            Next::Lead(FlightGuard {
+                                shared: shared.clone(),
+                                key,
+                                flight,
+                                outcome: Outcome::Cancelled,
+                            })
+                        }
                         Some(flight) => {
-                            let flight = flight.clone();
                             state.metrics.in_flight_waits += 1;
                             Next::Wait(flight)
                         }
+                        None if earlier_failure.is_some() => {
+                            Next::Fail(earlier_failure.take().unwrap_or(Outcome::Cancelled))
+                        }
                         None => {
-                            let flight = Arc::new(Flight::default());
+                            let flight = Arc::new(Flight::led());
                             state.flights.insert(key, flight.clone());
                             state.metrics.misses += 1;
                             Next::Lead(FlightGuard {
                                 shared: shared.clone(),
                                 key,
                                 flight,
+                                outcome: Outcome::Cancelled,
                             })
                         }
                     },
@@ -375,30 +428,64 @@ impl CachingMaterialsManager {
             };
             match next {
                 Next::Hit(materials) => return Ok(materials),
-                Next::Wait(flight) => flight.wait().await,
-                Next::Lead(guard) => {
-                    let materials = fetch().await?;
-                    self.store(key, &materials, cost);
-                    drop(guard);
-                    return Ok(materials);
+                Next::Wait(flight) => {
+                    let waited_generation = flight.generation;
+                    match flight.wait().await {
+                        Outcome::Stored => after_stored = true,
+                        Outcome::Cancelled => {}
+                        // The first failure: one request takes over (the takeover flight the
+                        // failed leader left); a failure of that takeover goes to its waiters,
+                        // so an outage costs two calls in a row, not one per waiter.
+                        failure @ Outcome::Failed { .. } if waited_generation == 0 => {
+                            earlier_failure = Some(failure)
+                        }
+                        failure @ Outcome::Failed { .. } => return Err(waited_failure(failure)),
+                    }
                 }
-                Next::Refresh => match fetch().await {
+                Next::Fail(failure) => return Err(waited_failure(failure)),
+                Next::Lead(mut guard) => match fetch().await {
                     Ok(materials) => {
-                        shared.lock().metrics.refreshes += 1;
                         self.store(key, &materials, cost);
+                        guard.outcome = Outcome::Stored;
                         return Ok(materials);
                     }
-                    // The entry stays (marked, so no other caller retries the refresh) until
-                    // its maximum age; this caller uses it.
-                    Err(_) => may_refresh = false,
+                    Err(e) => {
+                        guard.outcome = failed(&e);
+                        return Err(e);
+                    }
                 },
+                Next::Alone => {
+                    let materials = fetch().await?;
+                    self.store(key, &materials, cost);
+                    return Ok(materials);
+                }
+                Next::Refresh(serial) => {
+                    let mut refresh = RefreshGuard {
+                        shared,
+                        key,
+                        serial,
+                        done: false,
+                    };
+                    match fetch().await {
+                        Ok(materials) => {
+                            refresh.done = true;
+                            drop(refresh);
+                            shared.lock().metrics.refreshes += 1;
+                            self.store(key, &materials, cost);
+                            return Ok(materials);
+                        }
+                        // The entry stays until its maximum age (the guard clears the mark and
+                        // sets a backoff); this caller uses it.
+                        Err(_) => may_refresh = false,
+                    }
+                }
             }
         }
     }
 
     /// Stores fresh materials with this caller's use counted, unless their suite has no key
     /// derivation.
-    fn store(&self, key: Key, materials: &Materials, cost: u64) {
+    fn store(&self, key: Key, materials: &Materials, cost: Option<u64>) {
         let suite = match materials {
             Materials::Encrypt(m) => m.suite,
             Materials::Decrypt(m) => m.suite,
@@ -408,15 +495,50 @@ impl CachingMaterialsManager {
         }
         let shared = &self.cache.shared;
         let now = shared.clock.now();
+        let mut state = shared.lock();
+        let serial = state.serial();
         let entry = Entry {
             materials: materials.clone(),
+            created: now,
             expires_at: now + self.max_age,
             refresh_at: self.refresh_before.map(|w| now + (self.max_age - w)),
             refreshing: false,
-            messages: 1,
-            bytes: cost,
+            messages: u64::from(cost.is_some()),
+            bytes: cost.unwrap_or(0),
+            serial,
         };
-        shared.lock().insert(key, entry, now);
+        state.insert(key, entry, now);
+    }
+}
+
+/// The error of a request whose leader failed.
+fn waited_failure(outcome: Outcome) -> crate::Error {
+    match outcome {
+        Outcome::Failed {
+            message,
+            kind,
+            retryable,
+        } => crate::Error::Keyring(
+            KeyringError::new(
+                kind,
+                format!("the request this one waited for failed: {message}"),
+            )
+            .with_retryable(retryable),
+        ),
+        _ => crate::Error::Internal("a waited-for request ended without failing"),
+    }
+}
+
+/// What waiters learn of a leader's error (errors are never cached).
+fn failed(error: &crate::Error) -> Outcome {
+    let (kind, retryable) = match error {
+        crate::Error::Keyring(e) => (e.kind(), e.is_retryable()),
+        other => (KeyringErrorKind::Other, other.is_retryable()),
+    };
+    Outcome::Failed {
+        message: error.to_string(),
+        kind,
+        retryable,
     }
 }
 
@@ -440,7 +562,7 @@ impl MaterialsManager for CachingMaterialsManager {
             let key = encryption_key(&self.partition, &request)?;
             let underlying = &self.underlying;
             let materials = self
-                .get(key, cost, || {
+                .get(key, Some(cost), || {
                     let request = request.clone();
                     async move {
                         underlying
@@ -471,7 +593,7 @@ impl MaterialsManager for CachingMaterialsManager {
             let key = decryption_key(&self.partition, &request)?;
             let underlying = &self.underlying;
             let materials = self
-                .get(key, 0, || {
+                .get(key, None, || {
                     let request = request.clone();
                     async move {
                         underlying

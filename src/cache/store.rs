@@ -1,7 +1,7 @@
 //! The shared materials cache: an LRU of entries, the in-flight table for single flight, the
 //! usage counters and the metrics, behind one mutex that is never held across an await.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::num::NonZeroUsize;
@@ -111,7 +111,8 @@ impl<C: Clock + ?Sized> Clock for Arc<C> {
 pub struct CacheMetrics {
     /// Requests answered from an entry.
     pub hits: u64,
-    /// Requests that asked the underlying materials manager (as single-flight leader).
+    /// Requests that asked the underlying materials manager for materials to store (as
+    /// single-flight leader, or when a small limit left nothing to share).
     pub misses: u64,
     /// Requests that did not use the cache: plaintext length unknown or above the byte limit,
     /// or a suite without key derivation.
@@ -120,6 +121,8 @@ pub struct CacheMetrics {
     pub in_flight_waits: u64,
     /// Entries refreshed ahead of their expiry (grace period).
     pub refreshes: u64,
+    /// Refreshes that failed or were cancelled (the entry stays until its maximum age).
+    pub failed_refreshes: u64,
     /// Entries removed to make room (least recently used).
     pub evicted_capacity: u64,
     /// Entries removed because they reached their maximum age.
@@ -158,24 +161,35 @@ pub(crate) enum Materials {
 
 pub(crate) struct Entry {
     pub(crate) materials: Materials,
+    /// When the entry was stored: each manager checks its own maximum age against it.
+    pub(crate) created: Instant,
+    /// The storing manager's expiry, for removing expired entries.
     pub(crate) expires_at: Instant,
     /// When a hit first triggers a refresh (grace period); `None`: never.
     pub(crate) refresh_at: Option<Instant>,
     pub(crate) refreshing: bool,
     pub(crate) messages: u64,
     pub(crate) bytes: u64,
+    /// Unique per stored entry (to tell a replaced entry from the one a caller saw).
+    pub(crate) serial: u64,
 }
 
 pub(crate) struct State {
     pub(crate) entries: LruCache<Key, Entry>,
+    /// Expiry index: (expires_at, serial) to key, so expired entries are removed on every
+    /// access in O(log n) each, not found by a scan.
+    expiries: BTreeMap<(Instant, u64), Key>,
     pub(crate) flights: HashMap<Key, Arc<Flight>>,
     pub(crate) metrics: CacheMetrics,
-    next_sweep: Option<Instant>,
+    /// Capacity 0: the cache stores nothing.
+    store_nothing: bool,
+    next_serial: u64,
 }
 
 impl State {
     pub(crate) fn evict(&mut self, key: &Key, why: Eviction) {
-        if self.entries.pop(key).is_some() {
+        if let Some(entry) = self.entries.pop(key) {
+            self.expiries.remove(&(entry.expires_at, entry.serial));
             match why {
                 Eviction::Age => self.metrics.evicted_age += 1,
                 Eviction::Messages => self.metrics.evicted_messages += 1,
@@ -184,31 +198,41 @@ impl State {
         }
     }
 
-    /// Stores an entry, evicting the least recently used one if full, and now and then
-    /// removes every expired entry.
+    /// Removes every entry past its storing manager's maximum age (and wipes its key).
+    pub(crate) fn remove_expired(&mut self, now: Instant) {
+        while let Some((&(at, serial), key)) = self.expiries.first_key_value() {
+            if at > now {
+                break;
+            }
+            let key = *key;
+            self.expiries.remove(&(at, serial));
+            if self.entries.peek(&key).is_some_and(|e| e.serial == serial) {
+                self.entries.pop(&key);
+                self.metrics.evicted_age += 1;
+            }
+        }
+    }
+
+    pub(crate) fn serial(&mut self) -> u64 {
+        self.next_serial += 1;
+        self.next_serial
+    }
+
+    /// Stores an entry, evicting the least recently used one if full.
     pub(crate) fn insert(&mut self, key: Key, entry: Entry, now: Instant) {
-        if let Some((old_key, _)) = self.entries.push(key, entry) {
+        self.remove_expired(now);
+        if self.store_nothing {
+            return;
+        }
+        self.expiries.insert((entry.expires_at, entry.serial), key);
+        if let Some((old_key, old)) = self.entries.push(key, entry) {
+            self.expiries.remove(&(old.expires_at, old.serial));
             if old_key != key {
                 self.metrics.evicted_capacity += 1;
             }
         }
-        if self.next_sweep.is_none_or(|t| now >= t) {
-            let expired: Vec<Key> = self
-                .entries
-                .iter()
-                .filter(|(_, e)| e.expires_at <= now)
-                .map(|(k, _)| *k)
-                .collect();
-            for key in expired {
-                self.evict(&key, Eviction::Age);
-            }
-            self.next_sweep = Some(now + SWEEP_INTERVAL);
-        }
     }
 }
-
-/// How often (at most) an insert scans for expired entries.
-const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
 pub(crate) struct Shared {
     state: Mutex<State>,
@@ -222,19 +246,61 @@ impl Shared {
     }
 }
 
+/// How a flight ended.
+#[derive(Clone, Debug)]
+pub(crate) enum Outcome {
+    /// The leader stored (or returned) materials.
+    Stored,
+    /// The leader's future was dropped before it finished.
+    Cancelled,
+    /// The leader's call failed: what to tell waiters (never cached).
+    Failed {
+        message: String,
+        kind: crate::error::KeyringErrorKind,
+        retryable: bool,
+    },
+}
+
 /// One call to the underlying manager that other requests for the same entry wait for.
-#[derive(Default)]
 pub(crate) struct Flight {
-    done: Mutex<(bool, Vec<Waker>)>,
+    /// 0 for a first call; 1 for the call that takes over from a failed one (its failure is
+    /// handed to its waiters instead of another takeover).
+    pub(crate) generation: u32,
+    /// Whether a request leads this flight. A takeover flight starts unclaimed: the first
+    /// request to find it (a waiter of the failed flight, or a newcomer) leads it.
+    claimed: std::sync::atomic::AtomicBool,
+    done: Mutex<(Option<Outcome>, Vec<Waker>)>,
 }
 
 impl Flight {
-    /// Resolves when the leader's call ended (with materials, an error, or cancellation).
-    pub(crate) fn wait(self: Arc<Self>) -> impl Future<Output = ()> + Send {
+    /// A flight led by the request that makes it.
+    pub(crate) fn led() -> Self {
+        Self {
+            generation: 0,
+            claimed: std::sync::atomic::AtomicBool::new(true),
+            done: Mutex::new((None, Vec::new())),
+        }
+    }
+
+    fn takeover() -> Self {
+        Self {
+            generation: 1,
+            claimed: std::sync::atomic::AtomicBool::new(false),
+            done: Mutex::new((None, Vec::new())),
+        }
+    }
+
+    /// Claims the lead of an unclaimed (takeover) flight; true for exactly one caller.
+    pub(crate) fn claim(&self) -> bool {
+        !self.claimed.swap(true, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resolves with the outcome when the leader's call ended.
+    pub(crate) fn wait(self: Arc<Self>) -> impl Future<Output = Outcome> + Send {
         std::future::poll_fn(move |cx| {
             let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
-            if done.0 {
-                Poll::Ready(())
+            if let Some(outcome) = &done.0 {
+                Poll::Ready(outcome.clone())
             } else {
                 if !done.1.iter().any(|w| w.will_wake(cx.waker())) {
                     done.1.push(cx.waker().clone());
@@ -244,10 +310,12 @@ impl Flight {
         })
     }
 
-    fn finish(&self) {
+    fn finish(&self, outcome: Outcome) {
         let wakers = {
             let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
-            done.0 = true;
+            if done.0.is_none() {
+                done.0 = Some(outcome);
+            }
             std::mem::take(&mut done.1)
         };
         for waker in wakers {
@@ -256,13 +324,13 @@ impl Flight {
     }
 }
 
-/// Held by the leader of a flight: when dropped (success, error, or the leader's future
-/// dropped), the flight leaves the table and its waiters wake up to look again; one of them
-/// leads the next call if there is no entry.
+/// Held by the leader of a flight: when dropped, the flight leaves the table and its waiters
+/// wake up with its outcome (`Cancelled` unless the leader set another).
 pub(crate) struct FlightGuard {
     pub(crate) shared: Arc<Shared>,
     pub(crate) key: Key,
     pub(crate) flight: Arc<Flight>,
+    pub(crate) outcome: Outcome,
 }
 
 impl Drop for FlightGuard {
@@ -274,10 +342,45 @@ impl Drop for FlightGuard {
                 .get(&self.key)
                 .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
             {
-                state.flights.remove(&self.key);
+                if matches!(self.outcome, Outcome::Failed { .. }) && self.flight.generation == 0 {
+                    // One takeover, in the same critical section: every waiter finds it.
+                    state.flights.insert(self.key, Arc::new(Flight::takeover()));
+                } else {
+                    state.flights.remove(&self.key);
+                }
             }
         }
-        self.flight.finish();
+        self.flight.finish(self.outcome.clone());
+    }
+}
+
+/// Marks an entry as being refreshed; if the refresh does not complete (error, or the
+/// caller's future dropped), the mark is cleared and the next refresh may come after a
+/// short backoff.
+pub(crate) struct RefreshGuard<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) key: Key,
+    pub(crate) serial: u64,
+    pub(crate) done: bool,
+}
+
+/// How long after a failed refresh another may start.
+const REFRESH_BACKOFF: Duration = Duration::from_secs(1);
+
+impl Drop for RefreshGuard<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let now = self.shared.clock.now();
+        let mut state = self.shared.lock();
+        state.metrics.failed_refreshes += 1;
+        if let Some(entry) = state.entries.peek_mut(&self.key) {
+            if entry.serial == self.serial {
+                entry.refreshing = false;
+                entry.refresh_at = Some(now + REFRESH_BACKOFF);
+            }
+        }
     }
 }
 
@@ -317,7 +420,8 @@ impl fmt::Debug for MaterialsCache {
 #[derive(Debug)]
 #[must_use]
 pub struct MaterialsCacheBuilder {
-    capacity: NonZeroUsize,
+    /// `None`: capacity 0, nothing is stored.
+    capacity: Option<NonZeroUsize>,
     clock: Arc<dyn Clock>,
 }
 
@@ -343,10 +447,12 @@ impl MaterialsCacheBuilder {
         MaterialsCache {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    entries: LruCache::new(self.capacity),
+                    entries: LruCache::new(self.capacity.unwrap_or(NonZeroUsize::MIN)),
+                    expiries: BTreeMap::new(),
                     flights: HashMap::new(),
                     metrics: CacheMetrics::default(),
-                    next_sweep: None,
+                    store_nothing: self.capacity.is_none(),
+                    next_serial: 0,
                 }),
                 clock: self.clock,
             }),
@@ -355,7 +461,8 @@ impl MaterialsCacheBuilder {
 }
 
 impl MaterialsCache {
-    /// A cache of at most `capacity` entries (at least 1), on the system clock.
+    /// A cache of at most `capacity` entries, on the system clock (capacity 0 stores nothing,
+    /// as the specification allows).
     ///
     /// ```
     /// let cache = esdk::cache::MaterialsCache::new(1000);
@@ -365,7 +472,7 @@ impl MaterialsCache {
         Self::builder(capacity).build()
     }
 
-    /// A builder for a cache of at most `capacity` entries (at least 1).
+    /// A builder for a cache of at most `capacity` entries (0: stores nothing).
     ///
     /// ```
     /// let cache = esdk::cache::MaterialsCache::builder(1000).build();
@@ -373,7 +480,7 @@ impl MaterialsCache {
     /// ```
     pub fn builder(capacity: usize) -> MaterialsCacheBuilder {
         MaterialsCacheBuilder {
-            capacity: NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN),
+            capacity: NonZeroUsize::new(capacity),
             clock: Arc::new(SystemClock),
         }
     }
@@ -385,7 +492,9 @@ impl MaterialsCache {
     /// assert_eq!(cache.metrics().hits, 0);
     /// ```
     pub fn metrics(&self) -> CacheMetrics {
-        let state = self.shared.lock();
+        let now = self.shared.clock.now();
+        let mut state = self.shared.lock();
+        state.remove_expired(now);
         let mut metrics = state.metrics;
         metrics.entries = state.entries.len() as u64;
         metrics
@@ -399,11 +508,12 @@ impl MaterialsCache {
     /// assert_eq!(cache.metrics().entries, 0);
     /// ```
     pub fn clear(&self) {
-        self.shared.lock().entries.clear();
+        let mut state = self.shared.lock();
+        state.entries.clear();
+        state.expiries.clear();
     }
 
-    /// Removes every entry past its maximum age now (inserts also do this, at most once a
-    /// second).
+    /// Removes every entry past its maximum age now (every cache access also does this).
     ///
     /// ```
     /// let cache = esdk::cache::MaterialsCache::new(4);
@@ -411,15 +521,6 @@ impl MaterialsCache {
     /// ```
     pub fn remove_expired(&self) {
         let now = self.shared.clock.now();
-        let mut state = self.shared.lock();
-        let expired: Vec<Key> = state
-            .entries
-            .iter()
-            .filter(|(_, e)| e.expires_at <= now)
-            .map(|(k, _)| *k)
-            .collect();
-        for key in expired {
-            state.evict(&key, Eviction::Age);
-        }
+        self.shared.lock().remove_expired(now);
     }
 }
