@@ -136,8 +136,9 @@ pub struct Common {
     #[arg(short = 'S', long = "suppress-metadata")]
     pub suppress_metadata: bool,
 
-    /// Suffix of output files named from their input (default `.encrypted` / `.decrypted`).
-    #[arg(long = "suffix")]
+    /// Suffix of output files named from their input (default `.encrypted` / `.decrypted`;
+    /// a bare `--suffix` keeps the input's name).
+    #[arg(long = "suffix", num_args = 0..=1, default_missing_value = "")]
     pub suffix: Option<String>,
 
     /// Ask before overwriting an existing file.
@@ -168,9 +169,13 @@ pub struct Common {
     #[arg(short = 'b', long = "buffer")]
     pub buffer: bool,
 
-    /// Decrypt only unsigned messages.
+    /// Decrypt, and only unsigned messages (alone, it selects decrypt, as in aws-encryption-cli).
     #[arg(long = "decrypt-unsigned")]
     pub decrypt_unsigned: bool,
+
+    /// Decrypt: refuse frames (or a non-framed body) longer than this many bytes.
+    #[arg(long = "max-length")]
+    pub max_length: Option<u64>,
 
     /// More output on stderr (repeatable).
     #[arg(short = 'v', action = ArgAction::Count)]

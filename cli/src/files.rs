@@ -123,7 +123,7 @@ fn client(common: &Common, encrypt: bool) -> Result<Client, Failure> {
     if let Some(name) = &common.algorithm {
         let suite = esdk::suite::ALL
             .iter()
-            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .find(|s| s.name == name || crate::meta::python_name(s) == name)
             .ok_or_else(|| {
                 Failure::usage(format!(
                     "--algorithm {name}: use one of {}",
@@ -141,6 +141,11 @@ fn client(common: &Common, encrypt: bool) -> Result<Client, Failure> {
     }
     if let Some(limit) = common.max_encrypted_data_keys {
         builder = builder.max_encrypted_data_keys(limit);
+    }
+    if let Some(limit) = common.max_length {
+        builder = builder
+            .max_stream_frame_length(u32::try_from(limit).unwrap_or(u32::MAX))
+            .max_stream_non_framed_length(limit);
     }
     if !encrypt && common.decrypt_unsigned {
         builder = builder.unsigned_only(true);
@@ -354,11 +359,58 @@ pub fn run(common: Common, encrypt: bool) -> Result<(), Failure> {
             if encrypt { "encrypting" } else { "decrypting" },
             job.input.name()
         );
-        let header = process(&setup, &job).map_err(|f| f.context(&what))?;
-        if setup.verbose {
-            eprintln!("esdk: {what} -> {}", job.output.name());
+        let mode = if encrypt {
+            "encrypt"
+        } else if setup.common.decrypt_unsigned {
+            "decrypt-unsigned"
+        } else {
+            "decrypt"
+        };
+        match process(&setup, &job) {
+            Ok(header) => {
+                if setup.verbose {
+                    eprintln!("esdk: {what} -> {}", job.output.name());
+                }
+                metadata.write(&crate::meta::line(
+                    mode,
+                    &job.input.name(),
+                    &job.output.name(),
+                    &header,
+                ))?;
+            }
+            Err(Stop::Failed(f)) => return Err(f.context(&what)),
+            Err(Stop::ContextMismatch {
+                header,
+                failure,
+                missing_keys,
+                missing_pairs,
+            }) => {
+                // As aws-encryption-cli records a skipped file, but this is an error.
+                let mut line =
+                    crate::meta::line(mode, &job.input.name(), &job.output.name(), &header);
+                if let Some(object) = line.as_object_mut() {
+                    object.insert("skipped".into(), true.into());
+                    object.insert(
+                        "reason".into(),
+                        "Missing encryption context key or value".into(),
+                    );
+                    object.insert(
+                        "missing_encryption_context_keys".into(),
+                        missing_keys.into(),
+                    );
+                    object.insert(
+                        "missing_encryption_context_pairs".into(),
+                        missing_pairs
+                            .into_iter()
+                            .map(|(k, v)| serde_json::json!([k, v]))
+                            .collect::<Vec<_>>()
+                            .into(),
+                    );
+                }
+                metadata.write(&line)?;
+                return Err(failure.context(&what));
+            }
         }
-        metadata.write(encrypt, &job.input.name(), &job.output.name(), &header)?;
     }
     Ok(())
 }
@@ -594,8 +646,26 @@ fn esdk_failure(error: esdk::Error) -> Failure {
     failure
 }
 
+/// Why a job stopped.
+enum Stop {
+    Failed(Failure),
+    /// Decrypt: the message lacks a required context pair (nothing was written).
+    ContextMismatch {
+        header: Box<esdk::Header>,
+        failure: Failure,
+        missing_keys: Vec<String>,
+        missing_pairs: Vec<(String, String)>,
+    },
+}
+
+impl From<Failure> for Stop {
+    fn from(f: Failure) -> Self {
+        Stop::Failed(f)
+    }
+}
+
 /// Runs one job; returns the message header for metadata.
-fn process(setup: &Setup, job: &Job) -> Result<esdk::Header, Failure> {
+fn process(setup: &Setup, job: &Job) -> Result<esdk::Header, Stop> {
     let (raw_input, len) = open_input(&job.input)?;
     let bar = progress(&setup.common, len);
     let mut input: Box<dyn Read> = if setup.common.decode {
@@ -698,7 +768,7 @@ fn decrypt_stream(
     base: Sink,
     bar: Option<&indicatif::ProgressBar>,
     to_stdout: bool,
-) -> Result<(Option<File>, esdk::Header), Failure> {
+) -> Result<(Option<File>, esdk::Header), Stop> {
     let mut reader = DecryptingReader::new(
         &setup.client,
         setup.source.key_source(),
@@ -710,23 +780,32 @@ fn decrypt_stream(
         .header()
         .cloned()
         .ok_or_else(|| Failure::input("the message header did not authenticate".into()))?;
+    let mut missing_keys = Vec::new();
+    let mut missing_pairs = Vec::new();
     for (key, value) in &setup.required {
         match (header.encryption_context().get(key), value) {
             (Some(found), Some(want)) if found == want => {}
             (Some(_), None) => {}
-            (found, _) => {
-                return Err(Failure::input(format!(
-                    "the message's encryption context {} {key}{}",
-                    if found.is_some() {
-                        "has a different value for"
-                    } else {
-                        "lacks"
-                    },
-                    value.as_ref().map(|v| format!("={v}")).unwrap_or_default()
-                ))
-                .with_hint("the message is not the one expected; nothing was written"));
-            }
+            (_, Some(want)) => missing_pairs.push((key.clone(), want.clone())),
+            (None, None) => missing_keys.push(key.clone()),
         }
+    }
+    if !missing_keys.is_empty() || !missing_pairs.is_empty() {
+        let listed: Vec<String> = missing_keys
+            .iter()
+            .cloned()
+            .chain(missing_pairs.iter().map(|(k, v)| format!("{k}={v}")))
+            .collect();
+        return Err(Stop::ContextMismatch {
+            header: Box::new(header),
+            failure: Failure::input(format!(
+                "the message's encryption context lacks {}",
+                listed.join(", ")
+            ))
+            .with_hint("the message is not the one expected; nothing was written"),
+            missing_keys,
+            missing_pairs,
+        });
     }
     let mut sink = encoded(base, setup.common.encode);
     if to_stdout && header.suite().is_signing() && !setup.common.buffer {

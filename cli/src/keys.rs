@@ -198,7 +198,7 @@ pub fn keyring(groups: &[Vec<String>], encrypt: bool) -> Result<Arc<dyn Keyring>
     for words in groups {
         let spec = Spec::parse(words)?;
         match spec.one("provider")?.unwrap_or("aws-kms") {
-            "aws-kms" => {
+            "aws-kms" | "aws-encryption-sdk-cli::aws-kms" => {
                 spec.check_names(&[
                     "provider",
                     "key",

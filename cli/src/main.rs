@@ -114,7 +114,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         None if cli.encrypt => files::run(cli.common, true),
-        None if cli.decrypt => files::run(cli.common, false),
+        None if cli.decrypt || cli.common.decrypt_unsigned => files::run(cli.common, false),
         None => {
             let _ = args::Cli::command().print_help();
             return ExitCode::from(2);

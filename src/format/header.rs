@@ -183,6 +183,49 @@ impl Header {
         self.content_type
     }
 
+    /// The key commitment stored in a message format 2 header (32 bytes); `None` for format 1.
+    /// Not a secret: it is derived one-way from the data key and the message id.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::parse_header(&message)?;
+    /// assert_eq!(header.unauthenticated().commitment_key().map(<[u8]>::len), Some(32));
+    /// # Ok(()) }
+    /// ```
+    pub fn commitment_key(&self) -> Option<&[u8]> {
+        self.commitment.as_ref().map(|c| c.as_slice())
+    }
+
+    /// The header authentication IV: stored in a format 1 header; all zeros for format 2.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::parse_header(&message)?;
+    /// assert_eq!(header.unauthenticated().header_iv(), &[0u8; 12]);
+    /// # Ok(()) }
+    /// ```
+    pub fn header_iv(&self) -> &[u8] {
+        &self.header_iv
+    }
+
+    /// The header authentication tag (16 bytes).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), esdk::Error> {
+    /// # let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
+    /// # let message = esdk::blocking::encrypt(&esdk::Client::default(), &keyring, b"hi", &Default::default())?;
+    /// let header = esdk::parse_header(&message)?;
+    /// assert_eq!(header.unauthenticated().auth_tag().len(), 16);
+    /// # Ok(()) }
+    /// ```
+    pub fn auth_tag(&self) -> &[u8] {
+        &self.auth_tag
+    }
+
     /// The serialized header (body and authentication), as the signature covers it.
     pub(crate) fn auth_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(IV_LEN + TAG_LEN);
