@@ -124,8 +124,8 @@ fn reader_hands_out_nothing_after_a_failed_read() {
         assert_eq!(got, plaintext(20_000)[..got.len()]);
         if step == 7 {
             // Every regular frame verified in a push of its own and was read before the push
-            // holding the final frame failed: exactly the 199 regular frames.
-            assert_eq!(got.len(), 19_900);
+            // holding the (empty) final frame failed: exactly the 200 regular frames.
+            assert_eq!(got.len(), 20_000);
         } else {
             // The constructor's first 4096-byte read released the frames inside it; the
             // failing read (everything else) released nothing.

@@ -107,7 +107,8 @@ fn pieces<'a>(data: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
 /// Where the footer starts (the message length for unsigned suites), from the layout alone.
 fn body_end(message: &[u8], frame: usize, plaintext_len: usize) -> usize {
     let header_len = esdk::parse_header(message).unwrap().len();
-    let frames = plaintext_len.div_ceil(frame).max(1);
+    // Every full frame is regular; the final frame holds the rest (empty for a multiple).
+    let frames = plaintext_len / frame + 1;
     let final_len = plaintext_len - (frames - 1) * frame;
     header_len + (frames - 1) * (4 + 12 + frame + 16) + (4 + 4 + 12 + 4 + final_len + 16)
 }

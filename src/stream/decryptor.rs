@@ -311,7 +311,7 @@ impl Decryptor {
     /// use esdk::stream::{Decryptor, Verification};
     /// let keyring = esdk::RawAesKeyring::new("ns", "key", &[1u8; 32])?;
     /// let client = esdk::Client::builder().frame_length(100).build()?; // signed suite 0x0578
-    /// let message = esdk::blocking::encrypt(&client, &keyring, &[7u8; 1000], &Default::default())?;
+    /// let message = esdk::blocking::encrypt(&client, &keyring, &[7u8; 1050], &Default::default())?;
     ///
     /// let mut decryptor = Decryptor::new(&client);
     /// let mut plaintext = Vec::new();
@@ -321,10 +321,10 @@ impl Decryptor {
     /// let rest = &message[used..];
     /// decryptor.push(&rest[..rest.len() - 10], &mut plaintext)?;
     /// assert_eq!(decryptor.verification(), Verification::SignaturePending);
-    /// assert_eq!(plaintext.len(), 900); // the final frame is held back
+    /// assert_eq!(plaintext.len(), 1000); // the final frame (50 bytes) is held back
     /// decryptor.push(&rest[rest.len() - 10..], &mut plaintext)?;
     /// assert_eq!(decryptor.verification(), Verification::Complete);
-    /// assert_eq!(plaintext, vec![7u8; 1000]);
+    /// assert_eq!(plaintext, vec![7u8; 1050]);
     /// # Ok(()) }
     /// ```
     pub fn verification(&self) -> Verification {

@@ -188,8 +188,7 @@ impl Encryptor {
         plaintext: &[u8],
         out: &mut Presized,
     ) -> crate::Result<()> {
-        // esdk makes the last full frame final: ceil(n / f) frames, at least one.
-        let regular = plaintext.len().div_ceil(self.frame_len).max(1) - 1;
+        let regular = self.regular_len(plaintext.len()) / self.frame_len;
         let final_len = plaintext.len() - regular * self.frame_len;
         // The longest DER ECDSA signature (P-384) is 104 bytes.
         let footer = if self.hasher.is_some() { 2 + 104 } else { 0 };
@@ -202,8 +201,9 @@ impl Encryptor {
         self.seal_end(plaintext, out)
     }
 
-    /// Encrypts `input` and appends whole frames to `out`. The last full frame is held back
-    /// until more input arrives or [`finish`](Self::finish) makes it the final frame.
+    /// Encrypts `input` and appends whole frames to `out`. The last (full or partial) frame is
+    /// held back until more input arrives or [`finish`](Self::finish) seals the end of the
+    /// message.
     ///
     /// # Errors
     /// [`Error::LimitExceeded`] past 2^32 - 1 frames, or as soon as the plaintext exceeds the
@@ -374,6 +374,22 @@ impl Encryptor {
         self.finish_to(out)
     }
 
+    /// How much of the last `len` plaintext bytes go into regular frames; the rest is the
+    /// final frame. Every full frame is regular and the final frame holds the remainder, empty
+    /// when `len` is a multiple of the frame length, as the Python SDK writes it: the Python
+    /// SDK before 4.x (and so aws-encryption-cli 4.3.0) refuses a final frame as long as the
+    /// frame length. Only where an empty final frame would need a sequence number past the
+    /// last one does the last full frame become the final frame (as Java, C and .NET write it).
+    fn regular_len(&self, len: usize) -> usize {
+        let full = len / self.frame_len;
+        let room = u64::from(body::FINAL_FRAME_MARKER) - u64::from(self.sequence);
+        if len > 0 && len % self.frame_len == 0 && full as u64 > room {
+            (full - 1) * self.frame_len
+        } else {
+            full * self.frame_len
+        }
+    }
+
     pub(crate) fn finish_to<S: Sink + ?Sized>(&mut self, out: &mut S) -> crate::Result<()> {
         self.check()?;
         // Whatever happens, nothing more can be sealed after the final frame.
@@ -392,7 +408,7 @@ impl Encryptor {
     /// Seals `plaintext`, the end of the message, whose last (full or partial) frame is the
     /// final frame; then writes the footer.
     fn seal_end<S: Sink + ?Sized>(&mut self, plaintext: &[u8], out: &mut S) -> crate::Result<()> {
-        let regular = plaintext.len().saturating_sub(1) / self.frame_len * self.frame_len;
+        let regular = self.regular_len(plaintext.len());
         let (frames, last) = plaintext.split_at(regular);
         self.seal_regular(frames, out)?;
         self.seal(last, true, out)?;

@@ -161,8 +161,9 @@ pub fn check_layout(message: &[u8], header: &Header, header_len: usize, plaintex
     match header.content_type() {
         ContentType::Framed { frame_length } => {
             let f = frame_length.get() as usize;
-            // esdk makes the last full frame final: ceil(n / f) frames, at least one.
-            let frames = n.div_ceil(f).max(1);
+            // Every full frame is regular; the final frame holds the rest, empty when n is a
+            // multiple of f (as the Python SDK writes it): floor(n / f) + 1 frames.
+            let frames = n / f + 1;
             let final_len = n - (frames - 1) * f;
             let body_len = (frames - 1) * (4 + 12 + f + 16) + (4 + 4 + 12 + 4 + final_len + 16);
             assert!(

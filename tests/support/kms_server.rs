@@ -142,9 +142,54 @@ fn venv_bin(venv: &Path, name: &str) -> PathBuf {
     }
 }
 
-fn venv_ready(venv: &Path) -> bool {
-    venv_bin(venv, "python").is_file()
-        && fs::read_to_string(venv.join(MARKER)).is_ok_and(|m| m == REQUIREMENTS)
+/// A venv: where, what to pip-install, and what must import afterwards.
+pub struct VenvSpec {
+    pub path: PathBuf,
+    pub requirements: &'static str,
+    pub imports: &'static str,
+}
+
+/// The KMS server's venv (moto and the Python ESDK).
+pub fn kms_venv_spec() -> VenvSpec {
+    VenvSpec {
+        path: venv_path(),
+        requirements: REQUIREMENTS,
+        imports: "import moto, aws_encryption_sdk, aws_cryptographic_material_providers, boto3",
+    }
+}
+
+/// aws-encryption-cli, pinned; in a venv of its own because it pins the 3.x Python ESDK.
+pub const AWS_CLI_REQUIREMENTS: &str = "aws-encryption-sdk-cli==4.3.0";
+
+/// The aws-encryption-cli venv: `$ESDK_AWSCLI_VENV` or `${TMPDIR:-/tmp}/esdk-awscli-venv-4.3.0`.
+pub fn awscli_venv_spec() -> VenvSpec {
+    let path = std::env::var_os("ESDK_AWSCLI_VENV")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("TMPDIR")
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/tmp"))
+                .join("esdk-awscli-venv-4.3.0")
+        });
+    VenvSpec {
+        path,
+        requirements: AWS_CLI_REQUIREMENTS,
+        imports: "import aws_encryption_sdk_cli",
+    }
+}
+
+/// The `aws-encryption-cli` program of its venv, installed on first use.
+pub fn aws_encryption_cli() -> Result<PathBuf, String> {
+    let spec = awscli_venv_spec();
+    let venv = venv_with(&spec)?;
+    Ok(venv_bin(&venv, "aws-encryption-cli"))
+}
+
+fn venv_ready(spec: &VenvSpec) -> bool {
+    venv_bin(&spec.path, "python").is_file()
+        && fs::read_to_string(spec.path.join(MARKER)).is_ok_and(|m| m == spec.requirements)
 }
 
 /// The venv with [`REQUIREMENTS`] installed, made or updated if its marker file does not hold
@@ -152,8 +197,13 @@ fn venv_ready(venv: &Path) -> bool {
 /// The error is one line: Python missing or older than 3.11, venv or pip failing (with the end of
 /// its stderr), or the lock not freed in time.
 pub fn venv() -> Result<PathBuf, String> {
-    let venv = venv_path();
-    if venv_ready(&venv) {
+    venv_with(&kms_venv_spec())
+}
+
+/// The venv of `spec`, made or updated if its marker file does not hold its requirements.
+pub fn venv_with(spec: &VenvSpec) -> Result<PathBuf, String> {
+    let venv = spec.path.clone();
+    if venv_ready(spec) {
         return Ok(venv);
     }
     if let Some(parent) = venv.parent() {
@@ -162,10 +212,10 @@ pub fn venv() -> Result<PathBuf, String> {
     }
     let lock = VenvLock::acquire(&venv)?;
     // Another process may have finished the install while this one waited.
-    if venv_ready(&venv) {
+    if venv_ready(spec) {
         return Ok(venv);
     }
-    install(&venv, &lock)?;
+    install(spec, &lock)?;
     drop(lock);
     Ok(venv)
 }
@@ -175,7 +225,8 @@ pub fn python() -> Result<PathBuf, String> {
     Ok(venv_bin(&venv()?, "python"))
 }
 
-fn install(venv: &Path, lock: &VenvLock) -> Result<(), String> {
+fn install(spec: &VenvSpec, lock: &VenvLock) -> Result<(), String> {
+    let venv = spec.path.as_path();
     let vpy = venv_bin(venv, "python");
     let works = vpy.is_file()
         && Command::new(&vpy)
@@ -221,13 +272,11 @@ fn install(venv: &Path, lock: &VenvLock) -> Result<(), String> {
         "--disable-pip-version-check",
         "--no-input",
     ])
-    .args(REQUIREMENTS.split(' '));
-    run_with_heartbeat(cmd, lock).map_err(|e| format!("pip install {REQUIREMENTS} failed: {e}"))?;
+    .args(spec.requirements.split(' '));
+    run_with_heartbeat(cmd, lock)
+        .map_err(|e| format!("pip install {} failed: {e}", spec.requirements))?;
     let out = Command::new(&vpy)
-        .args([
-            "-c",
-            "import moto, aws_encryption_sdk, aws_cryptographic_material_providers, boto3",
-        ])
+        .args(["-c", spec.imports])
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("{}: {e}", vpy.display()))?;
@@ -237,7 +286,7 @@ fn install(venv: &Path, lock: &VenvLock) -> Result<(), String> {
             tail_one_line(&out.stderr, 3)
         ));
     }
-    fs::write(venv.join(MARKER), REQUIREMENTS)
+    fs::write(venv.join(MARKER), spec.requirements)
         .map_err(|e| format!("cannot write {}: {e}", venv.join(MARKER).display()))
 }
 
