@@ -414,3 +414,16 @@ fn metadata_output_matches_field_by_field() {
     let text = std::fs::read_to_string(&esdk_enc_meta).unwrap();
     assert!(text.starts_with("{\"header\": {\"algorithm\": "), "{text}");
 }
+
+/// Installs aws-encryption-cli (its own venv) and starts the KMS server: `.ci/run` calls it
+/// before the tests so the installs show as their own step.
+#[test]
+fn aws_encryption_cli_installs() {
+    if let Some(reason) = kms_server::skip_reason() {
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    let awscli = kms_server::aws_encryption_cli().unwrap();
+    let out = Command::new(&awscli).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("aws-encryption-sdk-cli/4.3.0"));
+}
