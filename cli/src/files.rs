@@ -570,6 +570,31 @@ impl Write for Sink {
     }
 }
 
+/// Drops ASCII whitespace, so `--decode` takes wrapped base64 (`base64` writes 76-column
+/// lines) and a final newline, as aws-encryption-cli does.
+struct SkipWhitespace<R>(R);
+
+impl<R: Read> Read for SkipWhitespace<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.0.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let mut kept = 0;
+            for i in 0..n {
+                if !buf[i].is_ascii_whitespace() {
+                    buf[kept] = buf[i];
+                    kept += 1;
+                }
+            }
+            if kept > 0 {
+                return Ok(kept);
+            }
+        }
+    }
+}
+
 fn open_input(input: &Input) -> Result<(Box<dyn Read>, Option<u64>), Failure> {
     match input {
         Input::Stdin => Ok((Box::new(io::stdin().lock()), None)),
@@ -670,7 +695,7 @@ fn process(setup: &Setup, job: &Job) -> Result<esdk::Header, Stop> {
     let bar = progress(&setup.common, len);
     let mut input: Box<dyn Read> = if setup.common.decode {
         Box::new(base64::read::DecoderReader::new(
-            raw_input,
+            SkipWhitespace(raw_input),
             &base64::engine::general_purpose::STANDARD,
         ))
     } else {

@@ -84,6 +84,9 @@ pub fn hint_for(error: &esdk::Error) -> Option<&'static str> {
         E::HeaderAuthentication | E::FrameAuthentication { .. } | E::BadSignature | E::CommitmentMismatch => {
             "the message was altered, or the key is wrong; nothing was written"
         }
+        E::Malformed(esdk::FormatError::Base64Encoded) => {
+            "the input is base64: add --decode"
+        }
         E::Malformed(_) => "the input is not an AWS Encryption SDK message, or it is truncated",
         E::PolicyRefused { .. } => "see --commitment-policy",
         E::SignedSuiteRefused(_) => "the message is signed; drop --decrypt-unsigned to decrypt it",

@@ -59,13 +59,27 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// The path made absolute and normalised as Python's `os.path.abspath` does (what
+/// aws-encryption-cli writes): `.` and `..` resolved by name, symbolic links not followed.
+/// `std::path::absolute` keeps `..` on Unix.
 fn absolute(path: &str) -> String {
     if path.starts_with('<') {
         return path.to_owned();
     }
-    std::path::absolute(path)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| path.to_owned())
+    let Ok(full) = std::path::absolute(path) else {
+        return path.to_owned();
+    };
+    let mut normal = std::path::PathBuf::new();
+    for part in full.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal.display().to_string()
 }
 
 /// The algorithm name as the Python SDK spells it (no `_NO_KDF` on the legacy suites).
@@ -207,6 +221,19 @@ fn write_string(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absolute_paths_are_normalised() {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let parent = cwd.parent().unwrap_or(&cwd).to_path_buf();
+        assert_eq!(
+            absolute("a/./b/../c"),
+            cwd.join("a/c").display().to_string()
+        );
+        assert_eq!(absolute("../x"), parent.join("x").display().to_string());
+        assert_eq!(absolute("/a/../../b/./c"), "/b/c");
+        assert_eq!(absolute("<stdin>"), "<stdin>");
+    }
 
     #[test]
     fn writes_json_as_python_does() {
