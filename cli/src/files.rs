@@ -310,24 +310,36 @@ fn plan(common: &Common, encrypt: bool) -> Result<Vec<Job>, Failure> {
 }
 
 pub fn run(common: Common, encrypt: bool) -> Result<(), Failure> {
-    if common.encode && common.decode {
-        // Allowed: base64 in and out.
+    if encrypt && common.decrypt_unsigned {
+        return Err(Failure::usage(
+            "--decrypt-unsigned decrypts; it does not go with encrypt".to_owned(),
+        ));
     }
     let jobs = plan(&common, encrypt)?;
+    for job in &jobs {
+        if let (Input::File(input), Output::File(output)) = (&job.input, &job.output) {
+            if same_file(input, output) {
+                return Err(Failure::usage(format!(
+                    "the output {} is the input itself",
+                    output.display()
+                )));
+            }
+        }
+    }
     let context = parse_pairs(&common.encryption_context, !encrypt)?;
     let (context_map, required) = if encrypt {
-        (
-            context
-                .into_iter()
-                .map(|(k, v)| (k, v.unwrap_or_default()))
-                .collect::<EncryptionContext>(),
-            Vec::new(),
-        )
+        // As aws-encryption-cli: a key given twice keeps its first value.
+        let mut map = EncryptionContext::new();
+        for (k, v) in context {
+            map.entry(k).or_insert_with(|| v.unwrap_or_default());
+        }
+        (map, Vec::new())
     } else {
         (EncryptionContext::new(), context)
     };
-    let mut metadata = Metadata::open(&common)?;
-    if metadata.is_stdout() && jobs.iter().any(|j| matches!(j.output, Output::Stdout)) {
+    if common.metadata_output.as_deref() == Some("-")
+        && jobs.iter().any(|j| matches!(j.output, Output::Stdout))
+    {
         return Err(Failure::usage(
             "--metadata-output - and -o - cannot both use stdout".to_owned(),
         ));
@@ -341,6 +353,8 @@ pub fn run(common: Common, encrypt: bool) -> Result<(), Failure> {
         verbose: common.verbose > 0 && !common.quiet,
         common,
     };
+    // Opened (and created) only once everything else was accepted.
+    let mut metadata = Metadata::open(&setup.common)?;
     for job in jobs {
         if let Output::File(target) = &job.output {
             if target.exists() && !may_overwrite(&setup.common, target)? {
@@ -445,6 +459,16 @@ struct Staged {
     temp: PathBuf,
     target: PathBuf,
     file: Option<File>,
+    /// Folders this job created, deepest first: removed (if still empty) when it fails.
+    created: Vec<PathBuf>,
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 impl Staged {
@@ -453,6 +477,11 @@ impl Staged {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        let created: Vec<PathBuf> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
         fs::create_dir_all(dir)
             .map_err(|e| Failure::input(format!("cannot create folder {}: {e}", dir.display())))?;
         let name = target
@@ -474,6 +503,7 @@ impl Staged {
                         temp,
                         target: target.to_path_buf(),
                         file: Some(file),
+                        created,
                     })
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -522,6 +552,10 @@ impl Drop for Staged {
     fn drop(&mut self) {
         if !self.temp.as_os_str().is_empty() {
             let _ = fs::remove_file(&self.temp);
+            for dir in &self.created {
+                // Only an empty folder goes; another job's output keeps it.
+                let _ = fs::remove_dir(dir);
+            }
         }
     }
 }

@@ -33,11 +33,19 @@ pub fn run(args: &Inspect) -> Result<(), Failure> {
             let keys: Vec<serde_json::Value> = header
                 .encrypted_data_keys()
                 .iter()
-                .map(|k| {
-                    serde_json::json!({
+                .map(|k| match std::str::from_utf8(&k.provider_info) {
+                    Ok(text) if text.chars().all(|c| !c.is_control()) => serde_json::json!({
                         "provider_id": k.provider_id,
-                        "key_info": String::from_utf8_lossy(&k.provider_info),
-                    })
+                        "key_info": text,
+                    }),
+                    // Binary key info (a raw keyring's name, tag length and IV): base64.
+                    _ => serde_json::json!({
+                        "provider_id": k.provider_id,
+                        "key_info_base64": base64::Engine::encode(
+                            &base64::engine::general_purpose::STANDARD,
+                            &k.provider_info
+                        ),
+                    }),
                 })
                 .collect();
             object.insert("keys".into(), keys.into());

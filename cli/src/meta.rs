@@ -40,10 +40,6 @@ impl Metadata {
         }
     }
 
-    pub fn is_stdout(&self) -> bool {
-        matches!(self, Metadata::Stdout)
-    }
-
     pub fn write(&mut self, line: &Value) -> Result<(), Failure> {
         let line = python_json(line);
         let result = match self {

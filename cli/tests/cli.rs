@@ -536,13 +536,17 @@ fn bare_suffix_keeps_the_input_name() {
         .success();
     assert_eq!(s.entries("dec"), ["plain.txt"]);
     assert_eq!(s.read("dec/plain.txt"), plain);
-    // Into the input's own folder the output is the input itself: an existing output.
-    let assert = s
-        .esdk(["-e", "-i", "plain.txt", "-o", ".", "--suffix", "-S"])
-        .args(AES)
-        .assert();
-    failed(assert, 1, "exists", "--overwrite");
-    assert_eq!(s.read("plain.txt"), plain);
+    // Into the input's own folder the output is the input itself: refused, even with
+    // --overwrite (aws-encryption-cli refuses it too).
+    for extra in [None, Some("--overwrite")] {
+        let assert = s
+            .esdk(["-e", "-i", "plain.txt", "-o", ".", "--suffix", "-S"])
+            .args(AES)
+            .args(extra)
+            .assert();
+        failed(assert, 2, "is the input itself", "esdk --help");
+        assert_eq!(s.read("plain.txt"), plain);
+    }
 }
 
 #[test]
