@@ -853,3 +853,45 @@ async fn a_malformed_aws_kms_key_fails_decrypt_before_any_call() {
     }
     assert_eq!(log.total(), 0, "{:?}", log.calls());
 }
+
+/// 32 concurrent cold encrypts through a caching manager in front of a KMS keyring make exactly
+/// one GenerateDataKey call (single flight), counted at the client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_cold_encrypts_make_one_generate_data_key_call() {
+    use esdk::cache::{CachingMaterialsManager, MaterialsCache};
+    use esdk::KeySource;
+    let server = server_or_skip!();
+    let key = kms_server::create_key(&server.client()).await;
+    let log = KmsCallLog::new();
+    let keyring = AwsKmsKeyring::new(&key, logged_client(server, &log)).unwrap();
+    let cache = MaterialsCache::new(10);
+    let cmm = Arc::new(
+        CachingMaterialsManager::builder(cache.clone(), Duration::from_secs(600))
+            .keyring(keyring)
+            .build()
+            .unwrap(),
+    );
+    let client = Client::default();
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let (cmm, client) = (cmm.clone(), client.clone());
+            tokio::spawn(async move {
+                let options = EncryptOptions::new().encryption_context(context());
+                client
+                    .encrypt_with(
+                        KeySource::MaterialsManager(&*cmm),
+                        format!("message {i}").as_bytes(),
+                        &options,
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(log.count("GenerateDataKey"), 1, "{:?}", cache.metrics());
+    let m = cache.metrics();
+    assert_eq!((m.misses, m.hits), (1, 31));
+}
