@@ -6,7 +6,7 @@
 //!
 //! These calls work with AWS KMS keyrings too, with or without a tokio runtime on the thread,
 //! and even from inside a current-thread runtime's task: KMS calls run on one process-wide
-//! runtime that esdk starts on first use (see [`crate::kms`], "Runtimes"). Blocking a runtime's
+//! runtime that esdk starts on first use (see `esdk::kms`, "Runtimes"). Blocking a runtime's
 //! worker thread still stalls that runtime's other tasks meanwhile; in async code, prefer
 //! [`crate::Client`]'s async calls.
 //!

@@ -34,7 +34,7 @@
 //! A failed call is an [`Error::Keyring`](crate::Error::Keyring) (or, on decrypt, one
 //! [`KeyringAttempt`](crate::error::KeyringAttempt) per key tried inside
 //! [`Error::NoKeyringDecrypted`](crate::Error::NoKeyringDecrypted)) whose
-//! [`KeyringErrorKind`](crate::error::KeyringErrorKind) says what happened: `AccessDenied`,
+//! [`KeyringErrorKind`] says what happened: `AccessDenied`,
 //! `KeyUnavailable` (not found, disabled, pending deletion), `UnwrapFailed`, `Unreachable`
 //! (connection failed or timed out; retryable), `Throttled` (retryable), `InvalidResponse` (a
 //! response that does not match the request), `Configuration`. Its source is a
