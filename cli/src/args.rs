@@ -31,7 +31,8 @@ Examples:
                   quoting, one or more per line, `#` comments).",
     after_help = EXAMPLES,
     args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    infer_long_args = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -52,11 +53,11 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Encrypt files or stdin.
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = EXAMPLES, infer_long_args = true)]
     Encrypt(Common),
     /// Decrypt files or stdin; the output is written only once the whole message (and its
     /// signature) verified.
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = EXAMPLES, infer_long_args = true)]
     Decrypt(Common),
     /// Print a message's header (suite, context, encrypted data keys, frame length) without
     /// any key. The header is not authenticated without the key.
@@ -89,7 +90,8 @@ pub struct Common {
 
     /// A wrapping key: `key=ID` (AWS KMS; repeat key= for more), `provider=aws-kms|raw-aes|raw-rsa`,
     /// `region=`, `discovery=true`, `discovery-account=`, `discovery-partition=`; raw keys:
-    /// `namespace=`, `key-file=PATH` or `key-env=VAR` (AES, raw bytes or base64),
+    /// `namespace=`, `key-file=PATH` (16/24/32 raw bytes, else base64; or say
+    /// `key-encoding=raw|base64`) or `key-env=VAR` (base64),
     /// `public-key=PEM`, `private-key=PEM`, `padding=oaep-sha256|oaep-sha1|oaep-sha384|oaep-sha512|pkcs1`.
     /// Repeat -w for more keys; on encrypt the first key generates the data key.
     #[arg(short = 'w', long = "wrapping-keys", action = ArgAction::Append, value_name = "KEY=VALUE")]
@@ -193,26 +195,58 @@ pub struct Common {
 /// Separates the words of one `-w` group once [`group_wrapping_keys`] joined them.
 pub const GROUP_SEPARATOR: char = '\u{1f}';
 
+/// The short flags that take no value (for bundles such as `-Sew`).
+const SHORT_SWITCHES: &str = "edSrRbvq";
+
+/// If `arg` starts a `-w` group, the group's first word when it is part of `arg`
+/// (`--wrapping-keys=X`, `-wX`, `-SewX`), as `Some(Some(X))`, or `Some(None)` when the words
+/// follow; `None` when `arg` is not `-w`. Also the flags bundled before `w`.
+fn wrapping_key_flag(arg: &str) -> Option<(Option<String>, Option<String>)> {
+    if let Some(long) = arg.strip_prefix("--") {
+        let (name, value) = match long.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_owned())),
+            None => (long, None),
+        };
+        // Long options may be abbreviated (as argparse allows): --w, --wrap, ...
+        if name.len() >= 1 && "wrapping-keys".starts_with(name) {
+            return Some((None, value));
+        }
+        return None;
+    }
+    let short = arg.strip_prefix('-')?;
+    let w = short.find('w')?;
+    let (before, after) = short.split_at(w);
+    if !before.chars().all(|c| SHORT_SWITCHES.contains(c)) {
+        return None;
+    }
+    let bundled = (!before.is_empty()).then(|| format!("-{before}"));
+    let value = after.get(1..).filter(|v| !v.is_empty()).map(str::to_owned);
+    Some((bundled, value))
+}
+
 /// Joins the words after each `-w`/`--wrapping-keys` (up to the next flag) into one value, so
 /// each `-w` stays one group, as aws-encryption-cli reads them.
 pub fn group_wrapping_keys(args: Vec<String>) -> Vec<String> {
     let mut out = Vec::with_capacity(args.len());
     let mut iter = args.into_iter().peekable();
+    if let Some(program) = iter.next() {
+        out.push(program);
+    }
     while let Some(arg) = iter.next() {
-        let is_w = arg == "-w" || arg == "--wrapping-keys";
-        out.push(arg);
-        if is_w {
-            let mut words = Vec::new();
-            while let Some(next) = iter.peek() {
-                if next.starts_with('-') && next.len() > 1 {
-                    break;
-                }
-                words.extend(iter.next());
+        let Some((bundled, first)) = wrapping_key_flag(&arg) else {
+            out.push(arg);
+            continue;
+        };
+        out.extend(bundled);
+        out.push("-w".to_owned());
+        let mut words: Vec<String> = first.into_iter().collect();
+        while let Some(next) = iter.peek() {
+            if next.starts_with('-') && next.len() > 1 {
+                break;
             }
-            if !words.is_empty() {
-                out.push(words.join(&GROUP_SEPARATOR.to_string()));
-            }
+            words.extend(iter.next());
         }
+        out.push(words.join(&GROUP_SEPARATOR.to_string()));
     }
     out
 }
@@ -221,30 +255,167 @@ pub fn group_wrapping_keys(args: Vec<String>) -> Vec<String> {
 pub fn wrapping_key_groups(values: &[String]) -> Vec<Vec<String>> {
     values
         .iter()
-        .map(|v| v.split(GROUP_SEPARATOR).map(str::to_owned).collect())
+        .map(|v| {
+            v.split(GROUP_SEPARATOR)
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .collect()
 }
 
-/// Replaces each `@FILE` argument by the arguments in FILE (shell-like quoting, `#` comments).
+/// Replaces each `@FILE` argument by the arguments in FILE, as aws-encryption-cli reads them:
+/// each line split shell-like, `#` starting a comment anywhere outside quotes, then `~` at the
+/// start of a word and `$VAR`/`${VAR}` expanded (unset variables stay as written); argument
+/// files may name further argument files.
 pub fn expand_argfiles(args: Vec<String>) -> Result<Vec<String>, String> {
     let mut out = Vec::with_capacity(args.len());
-    for (i, arg) in args.into_iter().enumerate() {
+    let mut iter = args.into_iter();
+    out.extend(iter.next());
+    expand_into(iter.collect(), 0, &mut out)?;
+    Ok(out)
+}
+
+fn expand_into(args: Vec<String>, depth: usize, out: &mut Vec<String>) -> Result<(), String> {
+    for arg in args {
         match arg.strip_prefix('@') {
-            Some(path) if i > 0 && !path.is_empty() => {
+            Some(path) if !path.is_empty() => {
+                if depth >= 16 {
+                    return Err(format!("argument files nested too deep at {path}"));
+                }
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read argument file {path}: {e}"))?;
+                let mut words = Vec::new();
                 for line in text.lines() {
-                    let line = line.trim();
-                    if line.is_empty() || line.starts_with('#') {
+                    let line = strip_comment(line);
+                    if line.trim().is_empty() {
                         continue;
                     }
-                    let words = shlex::split(line)
+                    let split = shlex::split(line)
                         .ok_or_else(|| format!("unbalanced quotes in {path}: {line}"))?;
-                    out.extend(words);
+                    words.extend(split.into_iter().map(|w| expand_vars(&expand_user(&w))));
                 }
+                expand_into(words, depth + 1, out)?;
             }
             _ => out.push(arg),
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The line up to its first `#` outside quotes.
+fn strip_comment(line: &str) -> &str {
+    let (mut single, mut double, mut escaped) = (false, false, false);
+    for (i, c) in line.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if !single => escaped = true,
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            '#' if !single && !double => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+fn expand_user(word: &str) -> String {
+    match (word.strip_prefix('~'), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => {
+            format!("{home}{rest}")
+        }
+        _ => word.to_owned(),
+    }
+}
+
+/// `$NAME` and `${NAME}` replaced by the environment's value; unset names stay as written.
+fn expand_vars(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut rest = word;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, consumed) = if let Some(braced) = after.strip_prefix('{') {
+            match braced.find('}') {
+                Some(end) => (&braced[..end], end + 2),
+                None => ("", 0),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], end)
+        };
+        match (name.is_empty(), std::env::var(name)) {
+            (false, Ok(value)) => {
+                out.push_str(&value);
+                rest = &after[consumed..];
+            }
+            _ => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn wrapping_key_forms_become_groups() {
+        let sep = GROUP_SEPARATOR.to_string();
+        let joined = |w: &[&str]| w.join(&sep);
+        for (input, want) in [
+            (
+                vec!["esdk", "-w", "key=a", "key=b", "-S"],
+                vec!["esdk", "-w", &joined(&["key=a", "key=b"]) as &str, "-S"],
+            ),
+            (
+                vec!["esdk", "--wrapping-keys=key=a", "key=b"],
+                vec!["esdk", "-w", &joined(&["key=a", "key=b"])],
+            ),
+            (vec!["esdk", "--wrap", "key=a"], vec!["esdk", "-w", "key=a"]),
+            (vec!["esdk", "-wkey=a"], vec!["esdk", "-w", "key=a"]),
+            (
+                vec!["esdk", "-Sew", "key=a", "-i", "x"],
+                vec!["esdk", "-Se", "-w", "key=a", "-i", "x"],
+            ),
+            (
+                vec!["esdk", "-i", "-", "-o", "-"],
+                vec!["esdk", "-i", "-", "-o", "-"],
+            ),
+        ] {
+            assert_eq!(
+                group_wrapping_keys(words(&input)),
+                words(&want),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn comments_and_expansion_as_aws_encryption_cli() {
+        assert_eq!(strip_comment("a=1 b='x#y' d=a#b"), "a=1 b='x#y' d=a");
+        assert_eq!(strip_comment("# all"), "");
+        std::env::set_var("ESDK_ARGS_TEST", "v");
+        assert_eq!(
+            expand_vars("k=$ESDK_ARGS_TEST,${ESDK_ARGS_TEST}x"),
+            "k=v,vx"
+        );
+        assert_eq!(expand_vars("k=$ESDK_UNSET_XYZ $"), "k=$ESDK_UNSET_XYZ $");
+        let home = std::env::var("HOME").unwrap_or_default();
+        assert_eq!(expand_user("~/x"), format!("{home}/x"));
+        assert_eq!(expand_user("b=~/x"), "b=~/x");
+    }
 }

@@ -18,6 +18,9 @@ use crate::args::Common;
 use crate::meta::Metadata;
 use crate::{chain, hint_for, keys, Failure};
 
+/// The largest `--caching capacity=` (the cache reserves room for its capacity up front).
+const MAX_CACHE_CAPACITY: u64 = 1 << 20;
+
 /// Chunk size of the copy loop.
 const CHUNK: usize = 256 * 1024;
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
@@ -137,6 +140,12 @@ fn client(common: &Common, encrypt: bool) -> Result<Client, Failure> {
         builder = builder.suite(suite);
     }
     if let Some(frame) = common.frame_length {
+        if frame == 0 {
+            return Err(Failure::usage(
+                "--frame-length 0 (non-framed) is not written by esdk; it decrypts such messages"
+                    .to_owned(),
+            ));
+        }
         builder = builder.frame_length(frame);
     }
     if let Some(limit) = common.max_encrypted_data_keys {
@@ -169,17 +178,32 @@ fn source(common: &Common, encrypt: bool) -> Result<Source, Failure> {
         let (k, v) = word.split_once('=').ok_or_else(|| {
             Failure::usage(format!("--caching argument {word:?} is not NAME=VALUE"))
         })?;
-        let number = |v: &str| {
-            v.parse::<f64>()
-                .ok()
-                .filter(|n| *n >= 0.0 && n.is_finite())
-                .ok_or_else(|| Failure::usage(format!("--caching {k}={v}: not a number")))
+        let integer = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| Failure::usage(format!("--caching {k}={v}: not a whole number")))
         };
         match k.replace('-', "_").as_str() {
-            "capacity" => capacity = Some(number(v)? as usize),
-            "max_age" => max_age = Some(Duration::from_secs_f64(number(v)?)),
-            "max_messages_encrypted" => max_messages = Some(number(v)? as u64),
-            "max_bytes_encrypted" => max_bytes = Some(number(v)? as u64),
+            "capacity" => {
+                let c = integer(v)?;
+                if c == 0 || c > MAX_CACHE_CAPACITY {
+                    return Err(Failure::usage(format!(
+                        "--caching capacity={v}: use 1 to {MAX_CACHE_CAPACITY}"
+                    )));
+                }
+                capacity = Some(c as usize);
+            }
+            "max_age" => {
+                let age = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|a| a.is_finite() && *a > 0.0 && *a <= 100.0 * 365.0 * 86_400.0)
+                    .ok_or_else(|| {
+                        Failure::usage(format!("--caching max_age={v}: seconds, above 0, at most 100 years"))
+                    })?;
+                max_age = Some(Duration::from_secs_f64(age));
+            }
+            "max_messages_encrypted" => max_messages = Some(integer(v)?),
+            "max_bytes_encrypted" => max_bytes = Some(integer(v)?),
             other => {
                 return Err(Failure::usage(format!(
                     "--caching {other}=: use capacity=, max_age=, max_messages_encrypted=, max_bytes_encrypted="
@@ -225,9 +249,12 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in entries {
         let path = entry.path();
         let kind = entry.file_type()?;
+        // A symbolic link to a file is processed like the file (as aws-encryption-cli does);
+        // links to folders are not followed (no loops).
+        let file_link = kind.is_symlink() && fs::metadata(&path).is_ok_and(|m| m.is_file());
         if kind.is_dir() {
             walk(root, &path, out)?;
-        } else if kind.is_file() {
+        } else if kind.is_file() || file_link {
             out.push(
                 path.strip_prefix(root)
                     .map(Path::to_path_buf)
@@ -264,6 +291,9 @@ fn plan(common: &Common, encrypt: bool) -> Result<Vec<Job>, Failure> {
         }]);
     }
     let input_path = PathBuf::from(input);
+    if !input_path.exists() && input.contains(['*', '?', '[']) {
+        return plan_glob(common, encrypt, input, output, suffix);
+    }
     let meta = fs::metadata(&input_path)
         .map_err(|e| Failure::input(format!("cannot read input {input}: {e}")))?;
     if meta.is_dir() {
@@ -294,7 +324,7 @@ fn plan(common: &Common, encrypt: bool) -> Result<Vec<Job>, Failure> {
     }
     let output = if output == "-" {
         Output::Stdout
-    } else if Path::new(output).is_dir() {
+    } else if Path::new(output).is_dir() || output.ends_with('/') {
         let name = input_path
             .file_name()
             .map(PathBuf::from)
@@ -307,6 +337,65 @@ fn plan(common: &Common, encrypt: bool) -> Result<Vec<Job>, Failure> {
         input: Input::File(input_path),
         output,
     }])
+}
+
+/// `-i` with a pattern (as aws-encryption-cli expands it): each matching file, or each matching
+/// folder with `-r` (as its own root); one match behaves as that path given alone, several
+/// need an existing output folder.
+fn plan_glob(
+    common: &Common,
+    encrypt: bool,
+    pattern: &str,
+    output: &str,
+    suffix: &str,
+) -> Result<Vec<Job>, Failure> {
+    let paths: Vec<PathBuf> = glob::glob(pattern)
+        .map_err(|e| Failure::usage(format!("-i {pattern}: {e}")))?
+        .filter_map(Result::ok)
+        .collect();
+    match paths.as_slice() {
+        [] => Err(Failure::input(format!("no file matches {pattern}"))),
+        [one] => {
+            let mut single = common.clone();
+            single.input = Some(one.display().to_string());
+            plan(&single, encrypt)
+        }
+        many => {
+            let out_dir = PathBuf::from(output);
+            if !out_dir.is_dir() {
+                return Err(Failure::usage(format!(
+                    "{pattern} matches {} paths: the output must be an existing folder",
+                    many.len()
+                )));
+            }
+            let mut jobs = Vec::new();
+            for path in many {
+                if path.is_dir() {
+                    if !common.recursive {
+                        eprintln!(
+                            "esdk: skipping {}: a folder, and --recursive is not set",
+                            path.display()
+                        );
+                        continue;
+                    }
+                    let mut files = Vec::new();
+                    walk(path, path, &mut files).map_err(|e| {
+                        Failure::input(format!("cannot list {}: {e}", path.display()))
+                    })?;
+                    jobs.extend(files.into_iter().map(|rel| Job {
+                        output: Output::File(with_suffix(&out_dir, &rel, suffix)),
+                        input: Input::File(path.join(&rel)),
+                    }));
+                } else if let Some(name) = path.file_name() {
+                    jobs.push(Job {
+                        output: Output::File(with_suffix(&out_dir, Path::new(name), suffix)),
+                        input: Input::File(path.clone()),
+                    });
+                }
+            }
+            Ok(jobs)
+        }
+    }
 }
 
 pub fn run(common: Common, encrypt: bool) -> Result<(), Failure> {
@@ -353,10 +442,41 @@ pub fn run(common: Common, encrypt: bool) -> Result<(), Failure> {
         verbose: common.verbose > 0 && !common.quiet,
         common,
     };
+    if let Some(meta_path) = setup
+        .common
+        .metadata_output
+        .as_deref()
+        .filter(|m| *m != "-")
+    {
+        let meta_path = Path::new(meta_path);
+        let clash = jobs.iter().any(|j| {
+            matches!(&j.input, Input::File(p) if same_file(p, meta_path) || p == meta_path)
+                || matches!(&j.output, Output::File(p) if same_file(p, meta_path) || p == meta_path)
+        });
+        if clash {
+            return Err(Failure::usage(
+                "--metadata-output cannot be an input or output file".to_owned(),
+            ));
+        }
+    }
+    if setup.common.interactive && jobs.iter().any(|j| matches!(j.input, Input::Stdin)) {
+        return Err(Failure::usage(
+            "--interactive reads answers from stdin, which is the input here".to_owned(),
+        ));
+    }
     // Opened (and created) only once everything else was accepted.
     let mut metadata = Metadata::open(&setup.common)?;
     for job in jobs {
         if let Output::File(target) = &job.output {
+            if let Ok(meta) = fs::symlink_metadata(target) {
+                if !meta.is_file() {
+                    return Err(Failure::usage(format!(
+                        "{} exists and is not a regular file",
+                        target.display()
+                    ))
+                    .with_hint("write to stdout (-o -) and redirect it instead"));
+                }
+            }
             if target.exists() && !may_overwrite(&setup.common, target)? {
                 if !setup.common.quiet {
                     eprintln!(
@@ -463,6 +583,34 @@ struct Staged {
     created: Vec<PathBuf>,
 }
 
+/// Temporary outputs in progress: removed by the Ctrl-C / SIGTERM handler before exiting.
+static IN_PROGRESS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// On SIGINT, SIGTERM or SIGHUP: remove every temporary output, then exit 130.
+pub fn remove_temporaries_on_signals() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(files) = IN_PROGRESS.lock() {
+            for f in files.iter() {
+                let _ = fs::remove_file(f);
+            }
+        }
+        eprintln!("esdk: interrupted; partial output removed");
+        std::process::exit(130);
+    });
+}
+
+fn track(temp: &Path) {
+    if let Ok(mut files) = IN_PROGRESS.lock() {
+        files.push(temp.to_path_buf());
+    }
+}
+
+fn untrack(temp: &Path) {
+    if let Ok(mut files) = IN_PROGRESS.lock() {
+        files.retain(|f| f != temp);
+    }
+}
+
 /// Whether two paths name the same existing file.
 fn same_file(a: &Path, b: &Path) -> bool {
     match (fs::canonicalize(a), fs::canonicalize(b)) {
@@ -488,23 +636,30 @@ impl Staged {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let _ = name;
+        let mut seed = [0u8; 8];
+        let _ = getrandom_seed(&mut seed);
         for attempt in 0..100u32 {
             let temp = dir.join(format!(
-                ".{name}.esdk-partial-{}-{attempt}",
-                std::process::id()
+                ".esdk-partial-{}-{:016x}-{attempt}",
+                std::process::id(),
+                u64::from_le_bytes(seed)
             ));
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp)
-            {
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            // Readable by the owner only, whatever the umask, while it may hold unverified
+            // plaintext.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&temp) {
                 Ok(file) => {
+                    track(&temp);
                     return Ok(Self {
                         temp,
                         target: target.to_path_buf(),
                         file: Some(file),
                         created,
-                    })
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => {
@@ -528,6 +683,15 @@ impl Staged {
     }
 
     fn commit(mut self, file: File, overwrite: bool) -> Result<(), Failure> {
+        // The final file gets the permissions of the file it replaces, or the usual ones
+        // (0666 less the umask) for a new file; the temporary one was 0600.
+        let permissions = match fs::metadata(&self.target) {
+            Ok(old) => Some(old.permissions()),
+            Err(_) => default_permissions(),
+        };
+        if let Some(p) = permissions {
+            let _ = file.set_permissions(p);
+        }
         file.sync_all()
             .map_err(|e| Failure::input(format!("cannot write {}: {e}", self.temp.display())))?;
         drop(file);
@@ -543,6 +707,7 @@ impl Staged {
                 self.target.display()
             ))
         })?;
+        untrack(&self.temp);
         self.temp = PathBuf::new();
         Ok(())
     }
@@ -552,11 +717,46 @@ impl Drop for Staged {
     fn drop(&mut self) {
         if !self.temp.as_os_str().is_empty() {
             let _ = fs::remove_file(&self.temp);
+            untrack(&self.temp);
             for dir in &self.created {
                 // Only an empty folder goes; another job's output keeps it.
                 let _ = fs::remove_dir(dir);
             }
         }
+    }
+}
+
+/// A little randomness for temporary names (not a secret: it only makes names hard to guess).
+fn getrandom_seed(seed: &mut [u8; 8]) -> Result<(), ()> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mixed = (nanos as u64) ^ u64::from(std::process::id()).rotate_left(32);
+    *seed = mixed.to_le_bytes();
+    Ok(())
+}
+
+/// The permissions a newly created file gets: 0666 less the process umask (Linux reports it
+/// in /proc/self/status; elsewhere 022 is assumed).
+fn default_permissions() -> Option<fs::Permissions> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let umask = fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            })
+            .unwrap_or(0o022);
+        Some(fs::Permissions::from_mode(0o666 & !umask))
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }
 
@@ -635,7 +835,12 @@ fn open_input(input: &Input) -> Result<(Box<dyn Read>, Option<u64>), Failure> {
         Input::File(path) => {
             let file = File::open(path)
                 .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display())))?;
-            let len = file.metadata().ok().map(|m| m.len());
+            // Only a regular file's size is its length (a pipe or device reports 0 or nothing).
+            let len = file
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len());
             Ok((Box::new(BufReader::with_capacity(CHUNK, file)), len))
         }
     }
@@ -875,8 +1080,9 @@ fn decrypt_stream(
             );
         }
         copy(&mut reader, &mut sink, bar)?;
-    } else if to_stdout && header.suite().is_signing() {
-        // --buffer: nothing reaches stdout until the signature verified.
+    } else if to_stdout && setup.common.buffer {
+        // --buffer: nothing reaches stdout until the whole message (and its signature)
+        // verified.
         let mut all = Vec::new();
         copy(&mut reader, &mut all, bar)?;
         sink.write_all(&all).map_err(io_failure)?;

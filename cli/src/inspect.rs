@@ -68,7 +68,9 @@ pub fn run(args: &Inspect) -> Result<(), Failure> {
     }
     println!("encryption context:");
     for (k, v) in header.encryption_context().iter() {
-        println!("  {k} = {v}");
+        // Unauthenticated text from the file: control characters are shown escaped, never
+        // sent to the terminal.
+        println!("  {} = {}", printable(k), printable(v));
     }
     println!(
         "encrypted data keys: {}",
@@ -79,8 +81,21 @@ pub fn run(args: &Inspect) -> Result<(), Failure> {
             Ok(text) if text.chars().all(|c| !c.is_control()) => text.to_owned(),
             _ => format!("{} bytes (binary)", k.provider_info.len()),
         };
-        println!("  {}: {info}", k.provider_id);
+        println!("  {}: {}", printable(&k.provider_id), printable(&info));
     }
     println!("(unauthenticated: only a key can authenticate the header)");
     Ok(())
+}
+
+/// `text` with control characters escaped (`\u{1b}` and so on).
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }

@@ -101,7 +101,14 @@ fn kms_supplier(
 }
 
 fn raw_aes(spec: &Spec) -> Result<Arc<dyn Keyring>, Failure> {
-    spec.check_names(&["provider", "namespace", "key", "key-file", "key-env"])?;
+    spec.check_names(&[
+        "provider",
+        "namespace",
+        "key",
+        "key-file",
+        "key-env",
+        "key-encoding",
+    ])?;
     let namespace = spec
         .one("namespace")?
         .ok_or_else(|| Failure::usage("provider=raw-aes needs namespace=".to_owned()))?;
@@ -112,17 +119,33 @@ fn raw_aes(spec: &Spec) -> Result<Arc<dyn Keyring>, Failure> {
         (Some(path), None) => {
             let raw = std::fs::read(path)
                 .map_err(|e| Failure::input(format!("cannot read key file {path}: {e}")))?;
-            if matches!(raw.len(), 16 | 24 | 32) {
-                raw
-            } else {
-                let text = String::from_utf8_lossy(&raw);
-                base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
-                    .map_err(|_| {
-                        Failure::usage(format!(
-                            "key file {path} holds neither a 16/24/32-byte key nor its base64"
-                        ))
-                    })?
+            let as_base64 = |raw: &[u8]| {
+                std::str::from_utf8(raw)
+                    .ok()
+                    .and_then(|t| {
+                        base64::engine::general_purpose::STANDARD
+                            .decode(t.trim())
+                            .ok()
+                    })
+                    .ok_or_else(|| Failure::usage(format!("key file {path} is not base64")))
+            };
+            // `key-encoding=` settles it; by default a file of exactly 16, 24 or 32 bytes is the
+            // raw key and anything else is read as base64 (so a base64 key file of 24 or 32
+            // characters needs key-encoding=base64, or a final newline).
+            match spec.one("key-encoding")? {
+                Some("raw") => raw,
+                Some("base64") => as_base64(&raw)?,
+                Some(other) => {
+                    return Err(Failure::usage(format!(
+                        "key-encoding={other}: use raw or base64"
+                    )))
+                }
+                None if matches!(raw.len(), 16 | 24 | 32) => raw,
+                None => as_base64(&raw).map_err(|_| {
+                    Failure::usage(format!(
+                        "key file {path} holds neither a 16/24/32-byte key nor its base64"
+                    ))
+                })?,
             }
         }
         (None, Some(var)) => {

@@ -91,13 +91,29 @@ pub fn hint_for(error: &esdk::Error) -> Option<&'static str> {
         E::PolicyRefused { .. } => "see --commitment-policy",
         E::SignedSuiteRefused(_) => "the message is signed; drop --decrypt-unsigned to decrypt it",
         E::TooManyEncryptedDataKeys { .. } => "see --max-encrypted-data-keys",
+        E::LimitExceeded(what) if what.contains("frame") || what.contains("non-framed") => {
+            "the message's frames are larger than esdk streams by default; raise --max-length"
+        }
         E::Keyring(_) => "check the key ids, AWS credentials and AWS_REGION / AWS_ENDPOINT_URL",
         _ => return None,
     })
 }
 
 fn main() -> ExitCode {
-    let args = match args::expand_argfiles(std::env::args().collect()) {
+    let mut raw = Vec::new();
+    for arg in std::env::args_os() {
+        match arg.into_string() {
+            Ok(a) => raw.push(a),
+            Err(bad) => {
+                return report(
+                    &Failure::usage(format!("argument {bad:?} is not valid UTF-8")),
+                    false,
+                )
+            }
+        }
+    }
+    files::remove_temporaries_on_signals();
+    let args = match args::expand_argfiles(raw) {
         Ok(a) => a,
         Err(e) => return report(&Failure::usage(e), false),
     };

@@ -2035,3 +2035,203 @@ fn completions_for_bash() {
         .stdout(predicate::str::contains("complete -F _esdk"))
         .stdout(predicate::str::contains("--wrapping-keys"));
 }
+
+// ---- fixes from the adversarial review ----
+
+#[cfg(unix)]
+#[test]
+fn overwrite_keeps_the_replaced_files_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new("perms");
+    s.write("plain.txt", b"secret");
+    s.esdk(["-e", "-i", "plain.txt", "-o", "plain.ct", "-S"])
+        .args(AES)
+        .assert()
+        .success();
+    s.write("back.txt", b"old");
+    fs::set_permissions(s.path("back.txt"), fs::Permissions::from_mode(0o600)).unwrap();
+    s.esdk([
+        "-d",
+        "-i",
+        "plain.ct",
+        "-o",
+        "back.txt",
+        "-S",
+        "--overwrite",
+    ])
+    .args(AES)
+    .assert()
+    .success();
+    assert_eq!(s.read("back.txt"), b"secret");
+    let mode = fs::metadata(s.path("back.txt"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn a_target_that_is_not_a_regular_file_is_refused() {
+    let s = Scratch::new("devnull");
+    s.write("plain.txt", b"x");
+    let assert = s
+        .esdk([
+            "-e",
+            "-i",
+            "plain.txt",
+            "-o",
+            "/dev/null",
+            "-S",
+            "--overwrite",
+        ])
+        .args(AES)
+        .assert();
+    failed(assert, 2, "not a regular file", "-o -");
+}
+
+#[test]
+fn buffer_holds_an_unsigned_message_too() {
+    let s = Scratch::new("buffer-unsigned");
+    let plain = data(300_000, 9);
+    s.write("plain.bin", &plain);
+    s.esdk([
+        "-e",
+        "-i",
+        "plain.bin",
+        "-o",
+        "plain.ct",
+        "-S",
+        "--algorithm",
+        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
+    ])
+    .args(AES)
+    .assert()
+    .success();
+    let mut message = s.read("plain.ct");
+    message.truncate(message.len() - 100);
+    s.write("cut.ct", &message);
+    let assert = s
+        .esdk(["-d", "-i", "cut.ct", "-o", "-", "-S", "--buffer"])
+        .args(AES)
+        .assert()
+        .code(1);
+    assert!(
+        assert.get_output().stdout.is_empty(),
+        "plaintext reached stdout"
+    );
+}
+
+#[test]
+fn encrypting_from_a_pipe_path_works() {
+    let s = Scratch::new("pipe-path");
+    s.esdk(["-e", "-i", "/dev/stdin", "-o", "piped.ct", "-S"])
+        .args(AES)
+        .write_stdin(data(10_000, 3))
+        .assert()
+        .success();
+    s.esdk(["-d", "-i", "piped.ct", "-o", "piped.txt", "-S"])
+        .args(AES)
+        .assert()
+        .success();
+    assert_eq!(s.read("piped.txt"), data(10_000, 3));
+}
+
+#[test]
+fn glob_inputs_abbreviations_and_bundled_flags_as_aws_encryption_cli() {
+    let s = Scratch::new("argparse-forms");
+    s.mkdir("src");
+    s.mkdir("out");
+    s.write("src/a.txt", b"a");
+    s.write("src/b.txt", b"b");
+    s.write("src/c.bin", b"c");
+    // A pattern, the abbreviated --wrap and --inp (--in is ambiguous, as in argparse), and
+    // -Sew bundling.
+    s.esdk([
+        "-Sew",
+        "provider=raw-aes",
+        "namespace=ns",
+        "key=k1",
+        "key-file=aes.key",
+        "--inp",
+        "src/*.txt",
+        "-o",
+        "out",
+    ])
+    .assert()
+    .success();
+    assert_eq!(s.entries("out"), ["a.txt.encrypted", "b.txt.encrypted"]);
+    s.esdk([
+        "-d",
+        "-S",
+        "--wrap",
+        "provider=raw-aes",
+        "namespace=ns",
+        "key=k1",
+        "key-file=aes.key",
+        "-i",
+        "out/a.txt.encrypted",
+        "-o",
+        "a.back",
+    ])
+    .assert()
+    .success();
+    assert_eq!(s.read("a.back"), b"a");
+    s.esdk([
+        "-d",
+        "-S",
+        "--wrapping-keys=provider=raw-aes",
+        "namespace=ns",
+        "key=k1",
+        "key-file=aes.key",
+        "-i",
+        "out/b.txt.encrypted",
+        "-o",
+        "b.back",
+    ])
+    .assert()
+    .success();
+    assert_eq!(s.read("b.back"), b"b");
+}
+
+#[test]
+fn argument_files_nest_expand_variables_and_cut_comments_anywhere() {
+    let s = Scratch::new("argfile-expand");
+    s.write("plain.txt", b"hello");
+    s.write(
+        "keys.args",
+        b"-w provider=raw-aes namespace=ns key=k1 key-file=aes.key\n",
+    );
+    s.write("main.args", b"-e -S -i plain.txt -o plain.ct @keys.args\n-c user=$ESDK_CLI_TEST_USER note=tab#comment\n");
+    s.esdk(["@main.args"])
+        .env("ESDK_CLI_TEST_USER", "ada")
+        .assert()
+        .success();
+    let out = s.esdk(["inspect", "plain.ct", "--json"]).assert().success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(v["encryption_context"]["user"], "ada");
+    assert_eq!(v["encryption_context"]["note"], "tab");
+}
+
+#[test]
+fn inspect_escapes_control_characters_from_the_file() {
+    let s = Scratch::new("inspect-escape");
+    s.write("plain.txt", b"x");
+    s.esdk([
+        "-e",
+        "-i",
+        "plain.txt",
+        "-o",
+        "plain.ct",
+        "-S",
+        "-c",
+        "evil=\u{1b}[2Jgone",
+    ])
+    .args(AES)
+    .assert()
+    .success();
+    let out = s.esdk(["inspect", "plain.ct"]).assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("\\u{1b}[2Jgone"), "{text}");
+}
