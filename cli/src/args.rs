@@ -208,7 +208,7 @@ fn wrapping_key_flag(arg: &str) -> Option<(Option<String>, Option<String>)> {
             None => (long, None),
         };
         // Long options may be abbreviated (as argparse allows): --w, --wrap, ...
-        if name.len() >= 1 && "wrapping-keys".starts_with(name) {
+        if !name.is_empty() && "wrapping-keys".starts_with(name) {
             return Some((None, value));
         }
         return None;
