@@ -895,3 +895,58 @@ async fn concurrent_cold_encrypts_make_one_generate_data_key_call() {
     let m = cache.metrics();
     assert_eq!((m.misses, m.hits), (1, 31));
 }
+
+/// A client the caller built without timeouts still cannot hang a keyring: each KMS request
+/// gets the default timeouts; a client with its own keeps them (seen by an interceptor).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyrings_bound_calls_of_clients_without_timeouts() {
+    use aws_sdk_kms::config::timeout::TimeoutConfig;
+    let server = server_or_skip!();
+    let key = kms_server::create_key(&server.client()).await;
+    let client = Client::default();
+    for (timeouts, expected) in [
+        (None, Some(Duration::from_secs(30))),
+        (
+            Some(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(1))
+                    .build(),
+            ),
+            Some(Duration::from_secs(30)),
+        ),
+        (
+            Some(
+                TimeoutConfig::builder()
+                    .operation_timeout(Duration::from_secs(5))
+                    .build(),
+            ),
+            Some(Duration::from_secs(5)),
+        ),
+        (Some(TimeoutConfig::disabled()), None),
+    ] {
+        let mut builder = aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new(server.region().to_owned()))
+            .endpoint_url(server.endpoint_url())
+            .credentials_provider(aws_sdk_kms::config::Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "esdk-kms-tests",
+            ));
+        if let Some(t) = timeouts.clone() {
+            builder = builder.timeout_config(t);
+        }
+        let log = KmsCallLog::new();
+        let kms = aws_sdk_kms::Client::from_conf(log.attach(&builder.build()));
+        let keyring = AwsKmsKeyring::new(&key, kms).unwrap();
+        let message = client.encrypt(&keyring, b"x", &context()).await.unwrap();
+        client.decrypt(&keyring, &message).await.unwrap();
+        assert_eq!(
+            log.operation_timeouts(),
+            [expected, expected],
+            "{timeouts:?}"
+        );
+    }
+}

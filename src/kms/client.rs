@@ -11,9 +11,11 @@ use aws_sdk_kms::config::Region;
 use crate::error::{KeyringError, KeyringErrorKind};
 use crate::future::MaterialsFuture;
 
-/// The timeouts a [`KmsClientSupplier`] sets when its configuration has no operation timeout
-/// of its own: 3.1 s to connect, 10 s per attempt, 30 s per call with its retries. An
-/// unreachable endpoint fails within them instead of hanging.
+/// The timeouts esdk sets when a KMS client's configuration does not bound calls (no
+/// operation, attempt or read timeout, and timeouts not disabled on purpose): 3.1 s to
+/// connect, 10 s per attempt, 30 s per call with its retries. An unreachable or silent
+/// endpoint fails within them instead of hanging. [`KmsClientSupplier`] builds its clients
+/// with them; KMS keyrings add them per request to any other client.
 ///
 /// ```
 /// assert_eq!(esdk::kms::DEFAULT_TIMEOUTS.operation_timeout(), Some(std::time::Duration::from_secs(30)));
@@ -118,9 +120,10 @@ enum Base {
 /// retries, timeouts) with only the Region changed, and kept for reuse (at most
 /// [`MAX_CACHED_REGIONS`]).
 ///
-/// Timeouts: a configuration with no timeout configuration at all gets [`DEFAULT_TIMEOUTS`];
-/// an explicit one (even `TimeoutConfig::disabled()`) is used as given. From the environment,
-/// the defaults apply when it sets no operation or attempt timeout.
+/// Timeouts: a configuration that does not bound calls (no operation, attempt or read
+/// timeout) gets [`DEFAULT_TIMEOUTS`] (keeping its connect timeout); one that bounds them, or
+/// disables timeouts on purpose with `TimeoutConfig::disabled()`, is used as given. KMS
+/// keyrings apply the same rule to every client they are given, per request.
 ///
 /// ```no_run
 /// # #[cfg(feature = "aws-config")] {
@@ -187,11 +190,7 @@ impl KmsClientSupplier {
     /// ```
     pub fn from_config(config: aws_sdk_kms::Config) -> Self {
         Self {
-            base: Base::Config(if config.timeout_config().is_none() {
-                with_default_timeouts(config)
-            } else {
-                config
-            }),
+            base: Base::Config(with_default_timeouts(config)),
             clients: client_cache(),
         }
     }
@@ -235,22 +234,36 @@ impl KmsClientSupplier {
     }
 }
 
-fn with_default_timeouts(config: aws_sdk_kms::Config) -> aws_sdk_kms::Config {
-    let has_operation_timeout = config.timeout_config().is_some_and(|t| {
-        t.operation_timeout().is_some() || t.operation_attempt_timeout().is_some()
-    });
-    if has_operation_timeout {
-        return config;
-    }
-    let mut timeouts = DEFAULT_TIMEOUTS.to_timeout_config();
-    if let Some(connect) = config.timeout_config().and_then(|t| t.connect_timeout()) {
-        timeouts = TimeoutConfig::builder()
-            .connect_timeout(connect)
+/// The timeouts a configuration should get so that a call cannot hang: `None` when it bounds
+/// calls already (an operation, attempt or read timeout) or disables timeouts on purpose
+/// (`TimeoutConfig::disabled()`); otherwise [`DEFAULT_TIMEOUTS`], keeping its connect timeout.
+pub(crate) fn default_timeouts_for(config: &aws_sdk_kms::Config) -> Option<TimeoutConfig> {
+    let connect = match config.timeout_config() {
+        None => None,
+        Some(t) if !t.has_timeouts() => return None,
+        Some(t)
+            if t.operation_timeout().is_some()
+                || t.operation_attempt_timeout().is_some()
+                || t.read_timeout().is_some() =>
+        {
+            return None
+        }
+        Some(t) => t.connect_timeout(),
+    };
+    Some(
+        TimeoutConfig::builder()
+            .connect_timeout(connect.unwrap_or(DEFAULT_TIMEOUTS.connect_timeout()))
             .operation_attempt_timeout(DEFAULT_TIMEOUTS.operation_attempt_timeout())
             .operation_timeout(Duration::from_secs(30))
-            .build();
+            .build(),
+    )
+}
+
+fn with_default_timeouts(config: aws_sdk_kms::Config) -> aws_sdk_kms::Config {
+    match default_timeouts_for(&config) {
+        Some(timeouts) => config.to_builder().timeout_config(timeouts).build(),
+        None => config,
     }
-    config.to_builder().timeout_config(timeouts).build()
 }
 
 impl ClientSupplier for KmsClientSupplier {

@@ -117,6 +117,17 @@ fn response_plaintext(plaintext: Option<Blob>, expected: usize) -> Result<DataKe
     Ok(key)
 }
 
+/// Per-request configuration: [`DEFAULT_TIMEOUTS`](super::DEFAULT_TIMEOUTS) for a client whose
+/// configuration does not bound calls (a client the caller built without timeouts must not
+/// hang a keyring), nothing otherwise.
+fn request_config(client: &aws_sdk_kms::Client) -> aws_sdk_kms::config::Builder {
+    let mut builder = aws_sdk_kms::config::Builder::default();
+    if let Some(timeouts) = super::client::default_timeouts_for(client.config()) {
+        builder = builder.timeout_config(timeouts);
+    }
+    builder
+}
+
 /// One Decrypt call, its response checked against the request.
 async fn kms_decrypt(
     supplier: Arc<dyn ClientSupplier>,
@@ -135,6 +146,8 @@ async fn kms_decrypt(
             .ciphertext_blob(Blob::new(ciphertext))
             .set_encryption_context(context)
             .set_grant_tokens(grants)
+            .customize()
+            .config_override(request_config(&client))
             .send()
             .await
             .map_err(|e| from_sdk("Decrypt", e))?;
@@ -376,6 +389,8 @@ impl Keyring for AwsKmsKeyring {
                             .number_of_bytes(number_of_bytes)
                             .set_encryption_context(context)
                             .set_grant_tokens(grants)
+                            .customize()
+                            .config_override(request_config(&client))
                             .send()
                             .await
                             .map_err(|e| from_sdk("GenerateDataKey", e))?;
@@ -409,6 +424,8 @@ impl Keyring for AwsKmsKeyring {
                             .plaintext(plaintext)
                             .set_encryption_context(context)
                             .set_grant_tokens(grants)
+                            .customize()
+                            .config_override(request_config(&client))
                             .send()
                             .await
                             .map_err(|e| from_sdk("Encrypt", e))?;
@@ -466,13 +483,11 @@ impl Keyring for AwsKmsKeyring {
                 }
             }
             if attempts.is_empty() {
-                attempts.push(KeyringAttempt::new(
+                attempts.push(KeyringAttempt::keyring(
                     PROVIDER_ID,
-                    self.key_id.clone(),
-                    crate::Error::Keyring(KeyringError::new(
-                        KeyringErrorKind::NoMatchingKey,
-                        "no encrypted data key was wrapped by this AWS KMS key",
-                    )),
+                    &self.key_id,
+                    KeyringErrorKind::NoMatchingKey,
+                    "no encrypted data key was wrapped by this AWS KMS key",
                 ));
             }
             Err(crate::Error::NoKeyringDecrypted {
@@ -739,22 +754,18 @@ impl Keyring for AwsKmsDiscoveryKeyring {
                 }
             }
             if attempts.is_empty() {
-                let error = if filtered_out > 0 {
-                    KeyringError::new(
+                let (kind, why) = if filtered_out > 0 {
+                    (
                         KeyringErrorKind::Configuration,
                         "the discovery filter or Region excludes every AWS KMS key in the message",
                     )
                 } else {
-                    KeyringError::new(
+                    (
                         KeyringErrorKind::NoMatchingKey,
                         "the message has no AWS KMS encrypted data key",
                     )
                 };
-                attempts.push(KeyringAttempt::new(
-                    PROVIDER_ID,
-                    "discovery",
-                    crate::Error::Keyring(error),
-                ));
+                attempts.push(KeyringAttempt::keyring(PROVIDER_ID, "discovery", kind, why));
             }
             Err(crate::Error::NoKeyringDecrypted {
                 attempts: attempts.into(),

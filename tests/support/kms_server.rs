@@ -1044,6 +1044,7 @@ pub async fn replicate_key(
 pub struct KmsCallLog {
     calls: Arc<Mutex<Vec<String>>>,
     requests: Arc<Mutex<Vec<String>>>,
+    timeouts: Arc<Mutex<Vec<Option<Duration>>>>,
 }
 
 impl KmsCallLog {
@@ -1072,6 +1073,14 @@ impl KmsCallLog {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+    }
+
+    /// The operation timeout each call ran with (after per-request overrides).
+    pub fn operation_timeouts(&self) -> Vec<Option<Duration>> {
+        self.timeouts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Each GenerateDataKey, Encrypt and Decrypt call (once per call, not per attempt) as
@@ -1125,8 +1134,15 @@ impl aws_sdk_kms::config::Intercept for KmsCallLog {
         &self,
         context: &aws_sdk_kms::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &aws_sdk_kms::config::RuntimeComponents,
-        _cfg: &mut aws_sdk_kms::config::ConfigBag,
+        cfg: &mut aws_sdk_kms::config::ConfigBag,
     ) -> Result<(), aws_sdk_kms::error::BoxError> {
+        let timeout = cfg
+            .load::<TimeoutConfig>()
+            .and_then(|t| t.operation_timeout());
+        self.timeouts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(timeout);
         let target = context
             .request()
             .headers()
