@@ -783,3 +783,26 @@ fn a_failed_refresh_is_retried_after_a_backoff() {
     encrypt(&client, &cmm, b"x");
     assert_eq!(keyring.encrypts(), 3);
 }
+
+#[test]
+fn a_clock_at_the_end_of_time_does_not_panic() {
+    let keyring = Arc::new(Counting::new());
+    let clock = Arc::new(ManualClock::new());
+    let cache = MaterialsCache::builder(10).clock(clock.clone()).build();
+    let cmm = manager(&keyring, &cache, Duration::from_secs(100 * 365 * 24 * 3600))
+        .refresh_before_expiry(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let client = Client::default();
+    for by in [
+        Duration::MAX,
+        Duration::from_secs(u64::MAX / 4),
+        Duration::from_secs(1),
+    ] {
+        clock.advance(by);
+        encrypt(&client, &cmm, b"x");
+        encrypt(&client, &cmm, b"x");
+    }
+    cache.remove_expired();
+    assert!(keyring.encrypts() >= 1);
+}

@@ -495,13 +495,19 @@ impl CachingMaterialsManager {
         }
         let shared = &self.cache.shared;
         let now = shared.clock.now();
+        // A clock so far ahead that the expiry does not fit in an `Instant`: nothing stored.
+        let Some(expires_at) = now.checked_add(self.max_age) else {
+            return;
+        };
         let mut state = shared.lock();
         let serial = state.serial();
         let entry = Entry {
             materials: materials.clone(),
             created: now,
-            expires_at: now + self.max_age,
-            refresh_at: self.refresh_before.map(|w| now + (self.max_age - w)),
+            expires_at,
+            refresh_at: self
+                .refresh_before
+                .and_then(|w| now.checked_add(self.max_age.saturating_sub(w))),
             refreshing: false,
             messages: u64::from(cost.is_some()),
             bytes: cost.unwrap_or(0),

@@ -77,7 +77,11 @@ impl ManualClock {
     /// ```
     pub fn advance(&self, by: Duration) {
         let mut offset = self.offset.lock().unwrap_or_else(|p| p.into_inner());
-        *offset = offset.saturating_add(by);
+        let next = offset.saturating_add(by);
+        // Never past what an `Instant` can hold (adding would panic in `now`).
+        if self.base.checked_add(next).is_some() {
+            *offset = next;
+        }
     }
 }
 
@@ -89,7 +93,8 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
-        self.base + *self.offset.lock().unwrap_or_else(|p| p.into_inner())
+        let offset = *self.offset.lock().unwrap_or_else(|p| p.into_inner());
+        self.base.checked_add(offset).unwrap_or(self.base)
     }
 }
 
@@ -378,7 +383,7 @@ impl Drop for RefreshGuard<'_> {
         if let Some(entry) = state.entries.peek_mut(&self.key) {
             if entry.serial == self.serial {
                 entry.refreshing = false;
-                entry.refresh_at = Some(now + REFRESH_BACKOFF);
+                entry.refresh_at = now.checked_add(REFRESH_BACKOFF);
             }
         }
     }
