@@ -770,7 +770,8 @@ impl<W: Write> Write for Tap<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
         let room = HEADER_TAP.saturating_sub(self.head.len());
-        self.head.extend_from_slice(&buf[..n.min(room)]);
+        self.head
+            .extend_from_slice(buf.get(..n.min(room)).unwrap_or_default());
         Ok(n)
     }
 

@@ -7,6 +7,7 @@ use esdk::kms::{
     AwsKmsDiscoveryKeyring, AwsKmsKeyring, ClientSupplier, DiscoveryFilter, KmsClientSupplier,
 };
 use esdk::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding};
+use zeroize::Zeroizing;
 
 use crate::Failure;
 
@@ -115,10 +116,13 @@ fn raw_aes(spec: &Spec) -> Result<Arc<dyn Keyring>, Failure> {
     let name = spec
         .one("key")?
         .ok_or_else(|| Failure::usage("provider=raw-aes needs key= (the key's name)".to_owned()))?;
-    let bytes = match (spec.one("key-file")?, spec.one("key-env")?) {
+    // Every copy of the key held here is wiped when dropped.
+    let bytes: Zeroizing<Vec<u8>> = match (spec.one("key-file")?, spec.one("key-env")?) {
         (Some(path), None) => {
-            let raw = std::fs::read(path)
-                .map_err(|e| Failure::input(format!("cannot read key file {path}: {e}")))?;
+            let raw = Zeroizing::new(
+                std::fs::read(path)
+                    .map_err(|e| Failure::input(format!("cannot read key file {path}: {e}")))?,
+            );
             let as_base64 = |raw: &[u8]| {
                 std::str::from_utf8(raw)
                     .ok()
@@ -126,6 +130,7 @@ fn raw_aes(spec: &Spec) -> Result<Arc<dyn Keyring>, Failure> {
                         base64::engine::general_purpose::STANDARD
                             .decode(t.trim())
                             .ok()
+                            .map(Zeroizing::new)
                     })
                     .ok_or_else(|| Failure::usage(format!("key file {path} is not base64")))
             };
@@ -149,12 +154,14 @@ fn raw_aes(spec: &Spec) -> Result<Arc<dyn Keyring>, Failure> {
             }
         }
         (None, Some(var)) => {
-            let value = std::env::var(var).map_err(|_| {
+            let value = Zeroizing::new(std::env::var(var).map_err(|_| {
                 Failure::usage(format!("environment variable {var} (key-env=) is not set"))
-            })?;
-            base64::engine::general_purpose::STANDARD
-                .decode(value.trim())
-                .map_err(|_| Failure::usage(format!("{var} does not hold a base64 key")))?
+            })?);
+            Zeroizing::new(
+                base64::engine::general_purpose::STANDARD
+                    .decode(value.trim())
+                    .map_err(|_| Failure::usage(format!("{var} does not hold a base64 key")))?,
+            )
         }
         _ => return Err(Failure::usage(
             "provider=raw-aes needs exactly one of key-file=PATH or key-env=VAR (keys are never \
@@ -195,6 +202,7 @@ fn raw_rsa(spec: &Spec) -> Result<Arc<dyn Keyring>, Failure> {
     };
     let read = |path: &str| {
         std::fs::read_to_string(path)
+            .map(Zeroizing::new)
             .map_err(|e| Failure::input(format!("cannot read PEM file {path}: {e}")))
     };
     let mut builder = RawRsaKeyring::builder(namespace, name, padding);
