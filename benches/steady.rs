@@ -70,8 +70,8 @@ fn main() {
         let client = client(s);
         for (size, size_name) in [(1024usize, "1KiB"), (64 << 20, "64MiB")] {
             let plaintext = vec![0x42u8; size];
-            let message = esdk::blocking::encrypt_with(&client, &keyring, &plaintext, &options)
-                .unwrap();
+            let message =
+                esdk::blocking::encrypt_with(&client, &keyring, &plaintext, &options).unwrap();
             for op in ["encrypt", "decrypt"] {
                 for api in ["fresh", "into"] {
                     let name = format!("{op}/{:04x}/{size_name}/{api}", s.id);
@@ -111,14 +111,12 @@ fn main() {
                                 .unwrap();
                                 out.len()
                             }
-                            (_, "fresh") => esdk::blocking::decrypt(
-                                &client,
-                                &keyring,
-                                black_box(&message),
-                            )
-                            .unwrap()
-                            .plaintext
-                            .len(),
+                            (_, "fresh") => {
+                                esdk::blocking::decrypt(&client, &keyring, black_box(&message))
+                                    .unwrap()
+                                    .plaintext
+                                    .len()
+                            }
                             _ => {
                                 esdk::blocking::decrypt_into(
                                     &client,

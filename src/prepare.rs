@@ -5,7 +5,7 @@
 
 use crate::client::Client;
 use crate::crypto::aead::Aead;
-use crate::crypto::kdf::{self, V1Info};
+use crate::crypto::kdf;
 use crate::crypto::signature::MessageHasher;
 use crate::format::context::{self, EncryptionContext};
 use crate::format::header::{ContentType, Header};
@@ -69,17 +69,8 @@ impl Client {
             return Err(Error::ContextMismatch { key: key.clone() });
         }
         let message_id = self.message_id(suite)?;
-        let commitment = if suite.is_committing() {
-            Some(kdf::commitment(
-                suite,
-                data_key.expose_secret(),
-                &message_id,
-            )?)
-        } else {
-            None
-        };
-        let content_key =
-            kdf::derive_content_key(suite, data_key.expose_secret(), &message_id, V1Info::Spec)?;
+        let (content_key, commitment) =
+            kdf::message_keys(suite, data_key.expose_secret(), &message_id)?;
         let aead = Aead::new(&content_key)?;
         let stored: EncryptionContext = materials
             .encryption_context
@@ -162,14 +153,15 @@ impl Client {
             "no data key in the decryption materials",
         ))?;
         let data_key = data_key.expose_secret();
-        if let Some(stored) = &header.commitment {
-            kdf::verify_commitment(suite, data_key, &header.message_id, stored)?;
-        }
+        let (key, commitment) = kdf::message_keys(suite, data_key, &header.message_id)?;
+        kdf::check_commitment(
+            commitment.as_ref(),
+            header.commitment.as_ref().map(|c| &c[..]),
+        )?;
         let auth_only = authenticate_only(
             &materials.encryption_context,
             &materials.required_encryption_context_keys,
         )?;
-        let key = kdf::derive_content_key(suite, data_key, &header.message_id, V1Info::Spec)?;
         let aead = Aead::new(&key)?;
         let aead = if aead.open(
             &header.header_iv,

@@ -126,36 +126,123 @@ pub(crate) fn derive_content_key(
     }
 }
 
-/// Derives the key commitment of a committing suite.
-pub(crate) fn commitment(
+/// A content (frame) key.
+pub(crate) type ContentKey = Zeroizing<Vec<u8>>;
+
+/// The content key of a message and, for a committing suite, its key commitment.
+///
+/// For a committing suite both come from one HKDF-SHA512 extract (salt = message id, key = data key)
+/// and two single-block expands (`suite id ‖ "DERIVEKEY"`, `"COMMITKEY"`): the specification derives
+/// both from the same pseudorandom key, so the extract and the HMAC key schedule of the PRK run once.
+pub(crate) fn message_keys(
     suite: &AlgorithmSuite,
     data_key: &[u8],
     message_id: &[u8],
-) -> crate::Result<[u8; COMMITMENT_LEN]> {
-    let okm = hkdf_expand(
-        suite.kdf,
-        Some(message_id),
+) -> crate::Result<(ContentKey, Option<[u8; COMMITMENT_LEN]>)> {
+    if suite.kdf != Kdf::CommittingHkdfSha512 {
+        return Ok((
+            derive_content_key(suite, data_key, message_id, V1Info::Spec)?,
+            None,
+        ));
+    }
+    if data_key.len() != suite.key_len {
+        return Err(crate::Error::InvalidKey(format!(
+            "data key is {} bytes, suite 0x{:04x} needs {}",
+            data_key.len(),
+            suite.id,
+            suite.key_len
+        )));
+    }
+    let id = suite.id.to_be_bytes();
+    let mut content_key = Zeroizing::new(vec![0u8; suite.key_len]);
+    let mut commitment = [0u8; COMMITMENT_LEN];
+    hkdf_sha512_expand_two(
+        message_id,
         data_key,
-        &[COMMIT_KEY_LABEL],
-        COMMITMENT_LEN,
+        (&[&id, DERIVE_KEY_LABEL], &mut content_key),
+        (&[COMMIT_KEY_LABEL], &mut commitment),
     )?;
-    let mut out = [0u8; COMMITMENT_LEN];
-    out.copy_from_slice(&okm);
-    Ok(out)
+    Ok((content_key, Some(commitment)))
 }
 
-/// Checks a stored commitment against the data key, in constant time.
-pub(crate) fn verify_commitment(
-    suite: &AlgorithmSuite,
-    data_key: &[u8],
-    message_id: &[u8],
-    stored: &[u8],
+/// One HKDF-SHA512 extract, then two expands of at most one block (64 bytes) each.
+fn hkdf_sha512_expand_two(
+    salt: &[u8],
+    ikm: &[u8],
+    a: (&[&[u8]], &mut [u8]),
+    b: (&[&[u8]], &mut [u8]),
 ) -> crate::Result<()> {
-    let expected = commitment(suite, data_key, message_id)?;
-    if bool::from(expected.ct_eq(stored)) {
-        Ok(())
-    } else {
-        Err(crate::Error::CommitmentMismatch)
+    #[cfg(feature = "aws-lc-rs")]
+    return hkdf_sha512_expand_two_aws_lc(salt, ikm, a, b);
+    #[cfg(not(feature = "aws-lc-rs"))]
+    return hkdf_sha512_expand_two_rust_crypto(salt, ikm, a, b);
+}
+
+pub(crate) fn hkdf_sha512_expand_two_rust_crypto(
+    salt: &[u8],
+    ikm: &[u8],
+    a: (&[&[u8]], &mut [u8]),
+    b: (&[&[u8]], &mut [u8]),
+) -> crate::Result<()> {
+    // `Hkdf::new` keys the HMAC with the PRK once; each expand starts from that keyed state.
+    let hk = Hkdf::<Sha512>::new(Some(salt), ikm);
+    for (info, out) in [a, b] {
+        if out.len() > 64 {
+            return Err(crate::Error::Internal("HKDF output longer than one block"));
+        }
+        hk.expand_multi_info(info, out)
+            .map_err(|_| crate::Error::Internal("HKDF output length"))?;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "aws-lc-rs")]
+pub(crate) fn hkdf_sha512_expand_two_aws_lc(
+    salt: &[u8],
+    ikm: &[u8],
+    a: (&[&[u8]], &mut [u8]),
+    b: (&[&[u8]], &mut [u8]),
+) -> crate::Result<()> {
+    use aws_lc_rs::hmac;
+    const HASH_LEN: usize = 64;
+    // aws-lc-rs's `hkdf::Prk` re-runs the extract on every expand; HMAC gives the two steps apart.
+    // RFC 5869: PRK = HMAC(salt, IKM); T(1) = HMAC(PRK, info ‖ 0x01), the whole output when L ≤ HashLen.
+    let mut prk = Zeroizing::new([0u8; HASH_LEN]);
+    hmac::sign_to_buffer(&hmac::Key::new(hmac::HMAC_SHA512, salt), ikm, &mut prk[..])
+        .map_err(|_| crate::Error::Internal("HKDF extract"))?;
+    let prk_key = hmac::Key::new(hmac::HMAC_SHA512, &prk[..]);
+    for (info, out) in [a, b] {
+        // info ‖ 0x01 on the stack: the labels here are at most 11 bytes.
+        let too_long = || crate::Error::Internal("HKDF info too long");
+        let mut msg = [0u8; 32];
+        let mut n = 0;
+        for part in info.iter().chain([&[1u8][..]].iter()) {
+            let end = n + part.len();
+            msg.get_mut(n..end)
+                .ok_or_else(too_long)?
+                .copy_from_slice(part);
+            n = end;
+        }
+        let mut t = Zeroizing::new([0u8; HASH_LEN]);
+        hmac::sign_to_buffer(&prk_key, msg.get(..n).ok_or_else(too_long)?, &mut t[..])
+            .map_err(|_| crate::Error::Internal("HKDF expand"))?;
+        let t = t
+            .get(..out.len())
+            .ok_or(crate::Error::Internal("HKDF output longer than one block"))?;
+        out.copy_from_slice(t);
+    }
+    Ok(())
+}
+
+/// Checks a stored commitment against the one derived from the data key, in constant time.
+pub(crate) fn check_commitment(
+    expected: Option<&[u8; COMMITMENT_LEN]>,
+    stored: Option<&[u8]>,
+) -> crate::Result<()> {
+    match (expected, stored) {
+        (None, None) => Ok(()),
+        (Some(expected), Some(stored)) if bool::from(expected.ct_eq(stored)) => Ok(()),
+        _ => Err(crate::Error::CommitmentMismatch),
     }
 }
 
@@ -172,5 +259,61 @@ mod tests {
                 assert_eq!(*a, *b);
             }
         }
+    }
+
+    /// One extract and two expands give what two full HKDF runs gave, in both backends.
+    #[test]
+    fn expand_two_matches_two_full_runs() {
+        for (salt, ikm) in [([7u8; 32], [9u8; 32]), ([0u8; 32], [0xffu8; 32])] {
+            let id = 0x0478u16.to_be_bytes();
+            let key = hkdf_expand_rust_crypto(
+                Kdf::CommittingHkdfSha512,
+                Some(&salt),
+                &ikm,
+                &[&id, DERIVE_KEY_LABEL],
+                32,
+            )
+            .unwrap();
+            let commit = hkdf_expand_aws_lc(
+                Kdf::CommittingHkdfSha512,
+                Some(&salt),
+                &ikm,
+                &[COMMIT_KEY_LABEL],
+                32,
+            )
+            .unwrap();
+            type Two =
+                fn(&[u8], &[u8], (&[&[u8]], &mut [u8]), (&[&[u8]], &mut [u8])) -> crate::Result<()>;
+            let backends: [Two; 2] = [
+                hkdf_sha512_expand_two_aws_lc,
+                hkdf_sha512_expand_two_rust_crypto,
+            ];
+            for two in backends {
+                let (mut k, mut c) = ([0u8; 32], [0u8; 32]);
+                two(
+                    &salt,
+                    &ikm,
+                    (&[&id, DERIVE_KEY_LABEL], &mut k),
+                    (&[COMMIT_KEY_LABEL], &mut c),
+                )
+                .unwrap();
+                assert_eq!(k[..], key[..]);
+                assert_eq!(c[..], commit[..]);
+                assert_ne!(k, c);
+            }
+        }
+    }
+
+    #[test]
+    fn commitment_check_needs_both_sides_equal() {
+        let c = [5u8; 32];
+        assert!(check_commitment(Some(&c), Some(&c[..])).is_ok());
+        assert!(check_commitment(None, None).is_ok());
+        let mut d = c;
+        d[31] ^= 1;
+        assert!(check_commitment(Some(&c), Some(&d[..])).is_err());
+        assert!(check_commitment(Some(&c), Some(&c[..31])).is_err());
+        assert!(check_commitment(Some(&c), None).is_err());
+        assert!(check_commitment(None, Some(&c[..])).is_err());
     }
 }
