@@ -9,10 +9,14 @@
 //! ESDK_STEADY_N=200000 cargo bench --bench steady -- 0478 1KiB  # for perf record / perf stat
 //! ```
 //!
-//! Rows: `{encrypt,decrypt}/{suite}/{size}/{fresh,into}`: `fresh` is `blocking::encrypt` /
-//! `blocking::decrypt` (a new output per call), `into` is `encrypt_into` / `decrypt_into` with
-//! one output buffer reused across calls. Raw AES keyring, context `{"purpose": "benchmark"}`,
-//! 4096-byte frames, default threads: the workload of `../shared/bench`.
+//! Rows: `{encrypt,decrypt}/{suite}/{size}/{fresh,into,stream}/t{threads}`: `fresh` is
+//! `blocking::encrypt` / `blocking::decrypt` (a new output per call), `into` is `encrypt_into` /
+//! `decrypt_into` with one output buffer reused across calls, `stream` is `EncryptingWriter` into
+//! `io::sink()` / `DecryptingReader` read through one reused 64 KiB buffer; `t1` is one thread, `tN`
+//! the default (all cores). Raw AES keyring, context `{"purpose": "benchmark"}`, 4096-byte frames:
+//! the workload of `../shared/bench`. Beside them, in the same run, the limits: `raw/aes-256-gcm/
+//! {encrypt,decrypt}/64MiB` (aws-lc-rs over 4096-byte chunks, one core, in place) and
+//! `raw/sha-384/64MiB`; the ratio columns divide a row's time by the matching limit.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -31,18 +35,145 @@ fn minor_faults() -> u64 {
         .unwrap_or(0)
 }
 
-fn client(suite: &'static AlgorithmSuite) -> Client {
+use std::io::{Read, Write};
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use esdk::stream::io::{DecryptingReader, EncryptingWriter};
+
+fn client(suite: &'static AlgorithmSuite, threads: Option<usize>) -> Client {
     let policy = if suite.is_committing() {
         CommitmentPolicy::RequireEncryptRequireDecrypt
     } else {
         CommitmentPolicy::ForbidEncryptAllowDecrypt
     };
-    Client::builder()
+    let mut b = Client::builder()
         .commitment_policy(policy)
         .suite(suite)
-        .frame_length(4096)
-        .build()
-        .unwrap()
+        .frame_length(4096);
+    if let Some(t) = threads {
+        b = b.threads(t);
+    }
+    b.build().unwrap()
+}
+
+/// Runs `one` `n` times after a warm-up; returns time per call and minor faults per call.
+fn measure(n: u64, mut one: impl FnMut()) -> (std::time::Duration, f64) {
+    for _ in 0..(n / 10).max(2) {
+        one();
+    }
+    let faults = minor_faults();
+    let start = Instant::now();
+    for _ in 0..n {
+        one();
+    }
+    let elapsed = start.elapsed();
+    let faults = minor_faults().saturating_sub(faults);
+    (
+        elapsed / u32::try_from(n).unwrap_or(u32::MAX),
+        faults as f64 / n as f64,
+    )
+}
+
+fn report(
+    name: &str,
+    n: u64,
+    per: std::time::Duration,
+    faults: f64,
+    limit: Option<std::time::Duration>,
+) {
+    let ratio = limit.map_or(String::new(), |l| {
+        format!("{:>9.0}%", 100.0 * l.as_secs_f64() / per.as_secs_f64())
+    });
+    println!(
+        "{name:<30} {n:>8} {:>12} {faults:>11.4} {ratio}",
+        format!("{per:.2?}")
+    );
+}
+
+/// The AES-256-GCM limits for `size` bytes cut into 4096-byte chunks (aws-lc-rs): encrypt in
+/// place, and encrypt and decrypt from one buffer into another (what `encrypt_into` and
+/// `decrypt_into` must do: read the input once, write the output once) on `threads` threads,
+/// each taking a contiguous part.
+/// Runs `f(first chunk index, input part, output part, tags part)` on each of `threads`
+/// contiguous parts of `part` bytes, the last on this thread.
+fn split<F: Fn(usize, &[u8], &mut [u8], &mut [[u8; 16]]) + Sync>(
+    part: usize,
+    threads: usize,
+    input: &[u8],
+    output: &mut [u8],
+    tags: &mut [[u8; 16]],
+    f: &F,
+) {
+    const CHUNK: usize = 4096;
+    std::thread::scope(|scope| {
+        let parts = input
+            .chunks(part)
+            .zip(output.chunks_mut(part))
+            .zip(tags.chunks_mut(part / CHUNK))
+            .enumerate();
+        for (t, ((i, o), tg)) in parts {
+            if t + 1 == threads {
+                f(t * part / CHUNK, i, o, tg);
+            } else {
+                scope.spawn(move || f(t * part / CHUNK, i, o, tg));
+            }
+        }
+    })
+}
+
+struct RawAes {
+    in_place: std::time::Duration,
+    encrypt: std::time::Duration,
+    decrypt: std::time::Duration,
+}
+
+fn raw_aes(size: usize, n: u64, threads: usize) -> RawAes {
+    const CHUNK: usize = 4096;
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).unwrap());
+    let key = &key;
+    let nonce = |i: usize| {
+        let mut iv = [0u8; 12];
+        iv[8..].copy_from_slice(&(i as u32).to_be_bytes());
+        Nonce::assume_unique_for_key(iv)
+    };
+    let mut buf = vec![0x42u8; size];
+    let (in_place, _) = measure(n, || {
+        for (i, chunk) in buf.chunks_mut(CHUNK).enumerate() {
+            let tag = key
+                .seal_in_place_separate_tag(nonce(i), Aad::from(&[0u8; 79]), chunk)
+                .unwrap();
+            black_box(tag.as_ref());
+        }
+    });
+    let plain = vec![0x42u8; size];
+    let mut sealed = vec![0u8; size];
+    let mut tags = vec![[0u8; 16]; size.div_ceil(CHUNK)];
+    let part = size.div_ceil(threads).next_multiple_of(CHUNK);
+    let seal = |first: usize, i: &[u8], o: &mut [u8], tg: &mut [[u8; 16]]| {
+        for (k, ((ic, oc), t)) in i.chunks(CHUNK).zip(o.chunks_mut(CHUNK)).zip(tg).enumerate() {
+            key.seal_out_of_place_scatter(nonce(first + k), Aad::from(&[0u8; 79]), ic, oc, &[], t)
+                .unwrap();
+        }
+    };
+    let (encrypt, _) = measure(n, || {
+        split(part, threads, &plain, &mut sealed, &mut tags, &seal)
+    });
+    let mut opened = vec![0u8; size];
+    let open = |first: usize, i: &[u8], o: &mut [u8], tg: &mut [[u8; 16]]| {
+        for (k, ((ic, oc), t)) in i.chunks(CHUNK).zip(o.chunks_mut(CHUNK)).zip(tg).enumerate() {
+            key.open_separate_gather(nonce(first + k), Aad::from(&[0u8; 79]), ic, &t[..], oc)
+                .unwrap();
+        }
+    };
+    let (decrypt, _) = measure(n, || {
+        split(part, threads, &sealed, &mut opened, &mut tags, &open)
+    });
+    assert_eq!(opened, plain);
+    RawAes {
+        in_place,
+        encrypt,
+        decrypt,
+    }
 }
 
 fn main() {
@@ -53,110 +184,169 @@ fn main() {
     let n_override: Option<u64> = std::env::var("ESDK_STEADY_N")
         .ok()
         .and_then(|v| v.parse().ok());
+    let selected = |name: &str, size: usize| {
+        if words.is_empty() {
+            size == 1024
+        } else {
+            words.iter().all(|w| name.contains(w.as_str()))
+        }
+    };
     let keyring = RawAesKeyring::new("esdk-bench", "aes-256-key", &[0x5a; 32]).unwrap();
-    let options = esdk::EncryptOptions::from(EncryptionContext::from([(
-        "purpose".to_owned(),
-        "benchmark".to_owned(),
-    )]));
+    let context = EncryptionContext::from([("purpose".to_owned(), "benchmark".to_owned())]);
+    let options = esdk::EncryptOptions::from(context);
     let decrypt_options = esdk::DecryptOptions::new();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!(
-        "{:<28} {:>10} {:>14} {:>12}",
-        "row", "messages", "time/message", "faults/msg"
+        "{:<30} {:>8} {:>12} {:>11} {:>10}",
+        "row", "messages", "time/msg", "faults/msg", "of limit"
     );
+    // The limits first, so every esdk row of the same size can be set against them.
+    let big = 64usize << 20;
+    let mut aes_limits = Vec::new();
+    let mut sha_limit = None;
+    // ESDK_STEADY_NO_LIMITS=1 leaves the limits out (for a profile of the esdk rows alone).
+    let wants_big =
+        words.iter().any(|w| w == "64MiB") && std::env::var_os("ESDK_STEADY_NO_LIMITS").is_none();
+    if wants_big {
+        let n = n_override.unwrap_or(10);
+        for threads in [1, cores] {
+            let raw = raw_aes(big, n, threads);
+            if threads == 1 {
+                report(
+                    "raw/aes-256-gcm/in-place/64MiB/t1",
+                    n,
+                    raw.in_place,
+                    0.0,
+                    None,
+                );
+            }
+            report(
+                &format!("raw/aes-256-gcm/encrypt/64MiB/t{threads}"),
+                n,
+                raw.encrypt,
+                0.0,
+                None,
+            );
+            report(
+                &format!("raw/aes-256-gcm/decrypt/64MiB/t{threads}"),
+                n,
+                raw.decrypt,
+                0.0,
+                None,
+            );
+            aes_limits.push((threads, raw));
+        }
+        let data = vec![0x42u8; big];
+        let (sha, _) = measure(n, || {
+            black_box(aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA384,
+                black_box(&data),
+            ));
+        });
+        report("raw/sha-384/64MiB", n, sha, 0.0, None);
+        sha_limit = Some(sha);
+    }
+    // Every 64 MiB row is set against the one-thread limit: t1 rows should come near 100 %,
+    // two-thread rows near the two-thread limit's share.
+    let aes_limit = aes_limits
+        .iter()
+        .find(|(t, _)| *t == 1)
+        .map(|(_, r)| (r.encrypt, r.decrypt));
     for s in [
         &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
         &suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
     ] {
-        let client = client(s);
-        for (size, size_name) in [(1024usize, "1KiB"), (64 << 20, "64MiB")] {
-            let row_selected = |name: &str| {
-                if words.is_empty() {
-                    size == 1024
-                } else {
-                    words.iter().all(|w| name.contains(w.as_str()))
+        for threads in [1, cores] {
+            let client = client(s, Some(threads));
+            for (size, size_name) in [(1024usize, "1KiB"), (big, "64MiB")] {
+                let name =
+                    |op: &str, api: &str| format!("{op}/{:04x}/{size_name}/{api}/t{threads}", s.id);
+                let rows: Vec<(&str, &str)> = ["encrypt", "decrypt"]
+                    .into_iter()
+                    .flat_map(|op| ["fresh", "into", "stream"].map(|api| (op, api)))
+                    .filter(|(op, api)| selected(&name(op, api), size))
+                    // Small messages run on one thread whatever the setting: one row is enough.
+                    .filter(|_| size > 1024 || threads == cores)
+                    .collect();
+                if rows.is_empty() {
+                    continue;
                 }
-            };
-            // No set-up for a suite and size no row wants (it would show in a profile).
-            if !["encrypt", "decrypt"].iter().any(|op| {
-                ["fresh", "into"]
-                    .iter()
-                    .any(|api| row_selected(&format!("{op}/{:04x}/{size_name}/{api}", s.id)))
-            }) {
-                continue;
-            }
-            let plaintext = vec![0x42u8; size];
-            let message =
-                esdk::blocking::encrypt_with(&client, &keyring, &plaintext, &options).unwrap();
-            for op in ["encrypt", "decrypt"] {
-                for api in ["fresh", "into"] {
-                    let name = format!("{op}/{:04x}/{size_name}/{api}", s.id);
-                    if !row_selected(&name) {
-                        continue;
-                    }
-                    let per_call = match (size, s.is_signing()) {
+                let plaintext = vec![0x42u8; size];
+                let message =
+                    esdk::blocking::encrypt_with(&client, &keyring, &plaintext, &options).unwrap();
+                let mut out = Vec::new();
+                let mut buf = vec![0u8; 64 << 10];
+                for (op, api) in rows {
+                    let n = n_override.unwrap_or(match (size, s.is_signing()) {
                         (1024, false) => 20_000,
                         (1024, true) => 1_000,
                         _ => 10,
-                    };
-                    let n = n_override.unwrap_or(per_call);
-                    let mut out = Vec::new();
-                    let one = |out: &mut Vec<u8>| -> usize {
-                        match (op, api) {
-                            ("encrypt", "fresh") => esdk::blocking::encrypt_with(
-                                &client,
-                                &keyring,
-                                black_box(&plaintext),
-                                &options,
-                            )
-                            .unwrap()
-                            .len(),
-                            ("encrypt", _) => {
-                                esdk::blocking::encrypt_into(
+                    });
+                    let (per, faults) = measure(n, || match (op, api) {
+                        ("encrypt", "fresh") => {
+                            black_box(
+                                esdk::blocking::encrypt_with(
                                     &client,
                                     &keyring,
                                     black_box(&plaintext),
                                     &options,
-                                    out,
                                 )
-                                .unwrap();
-                                out.len()
-                            }
-                            (_, "fresh") => {
-                                esdk::blocking::decrypt(&client, &keyring, black_box(&message))
-                                    .unwrap()
-                                    .plaintext
-                                    .len()
-                            }
-                            _ => {
-                                esdk::blocking::decrypt_into(
-                                    &client,
-                                    &keyring,
-                                    black_box(&message),
-                                    &decrypt_options,
-                                    out,
-                                )
-                                .unwrap();
-                                out.len()
-                            }
+                                .unwrap(),
+                            );
                         }
+                        ("encrypt", "into") => {
+                            esdk::blocking::encrypt_into(
+                                &client,
+                                &keyring,
+                                black_box(&plaintext),
+                                &options,
+                                &mut out,
+                            )
+                            .unwrap();
+                        }
+                        ("encrypt", _) => {
+                            let mut w =
+                                EncryptingWriter::new(&client, &keyring, &options, std::io::sink())
+                                    .unwrap();
+                            for chunk in plaintext.chunks(64 << 10) {
+                                w.write_all(chunk).unwrap();
+                            }
+                            black_box(w.finish().unwrap());
+                        }
+                        (_, "fresh") => {
+                            black_box(
+                                esdk::blocking::decrypt(&client, &keyring, black_box(&message))
+                                    .unwrap(),
+                            );
+                        }
+                        (_, "into") => {
+                            esdk::blocking::decrypt_into(
+                                &client,
+                                &keyring,
+                                black_box(&message),
+                                &decrypt_options,
+                                &mut out,
+                            )
+                            .unwrap();
+                        }
+                        _ => {
+                            let mut r = DecryptingReader::new(
+                                &client,
+                                &keyring,
+                                &decrypt_options,
+                                black_box(message.as_slice()),
+                            )
+                            .unwrap();
+                            while r.read(&mut buf).unwrap() > 0 {}
+                        }
+                    });
+                    let limit = match (size, s.is_signing(), op) {
+                        (1024, ..) => None,
+                        (_, true, _) => sha_limit,
+                        (_, false, "encrypt") => aes_limit.map(|l| l.0),
+                        (_, false, _) => aes_limit.map(|l| l.1),
                     };
-                    // Warm-up: buffers grown, threads and allocator caches settled.
-                    for _ in 0..(n / 10).max(3) {
-                        black_box(one(&mut out));
-                    }
-                    let faults = minor_faults();
-                    let start = Instant::now();
-                    for _ in 0..n {
-                        black_box(one(&mut out));
-                    }
-                    let elapsed = start.elapsed();
-                    let faults = minor_faults().saturating_sub(faults);
-                    let per = elapsed / u32::try_from(n).unwrap_or(u32::MAX);
-                    println!(
-                        "{name:<28} {n:>10} {:>14} {:>12.4}",
-                        format!("{per:.2?}"),
-                        faults as f64 / n as f64
-                    );
+                    report(&name(op, api), n, per, faults, limit);
                 }
             }
         }
