@@ -280,8 +280,9 @@ impl Decryptor {
         }
     }
 
-    /// How many bytes the readers ask their input for at a time: 64 KiB, or with several
-    /// threads and frames under 1 MiB enough for a parallel run of frames. Frames of 1 MiB or
+    /// How many bytes the readers ask their input for at a time: 64 KiB, or two frames when
+    /// that is more (a stream's runs of frames are opened on the caller's thread: see
+    /// [`parallel::batch_bytes`]). Frames of 1 MiB or
     /// more are read 1 MiB at a time (and opened one by one), so a reader holds about three
     /// frames at most: the partial frame, its plaintext, and a signed message's held final frame.
     pub(crate) fn read_size(&self) -> usize {
@@ -293,7 +294,7 @@ impl Decryptor {
                 if size >= parallel::MIN_PARALLEL_BYTES {
                     return parallel::MIN_PARALLEL_BYTES;
                 }
-                parallel::batch_bytes(size, self.client.threads())
+                parallel::batch_bytes(size)
                     .saturating_add(size)
                     .max(READ_CHUNK)
             }

@@ -38,9 +38,7 @@ use crate::{EncryptionContext, Error};
 pub struct Encryptor {
     prepared: PreparedEncrypt,
     frame_len: usize,
-    /// Plaintext not sealed yet: at most one frame, or with several threads at most
-    /// [`parallel::batch_bytes`] plus one frame, so that pieces written one by one are still
-    /// sealed in parallel runs.
+    /// Plaintext not sealed yet: at most [`parallel::batch_bytes`] (one frame).
     pending: Zeroizing<Vec<u8>>,
     /// How much input is gathered before sealing.
     batch: usize,
@@ -123,7 +121,7 @@ impl Encryptor {
             sequence: 1,
             hasher,
             threads: client.threads(),
-            batch: parallel::batch_bytes(frame_len, client.threads()),
+            batch: parallel::batch_bytes(frame_len),
             bound: max_plaintext_length,
             taken: 0,
             failed: None,
