@@ -20,6 +20,14 @@ pub(crate) fn authenticate_only(
 }
 
 /// The header authentication AAD: the header body, then the authenticated-only pairs.
-pub(crate) fn header_auth_aad(header: &Header, auth_only: &[u8]) -> Vec<u8> {
-    [header.body_bytes.as_slice(), auth_only].concat()
+/// Borrows the header body when no pair is authenticated only (the usual case).
+pub(crate) fn header_auth_aad<'a>(
+    header: &'a Header,
+    auth_only: &[u8],
+) -> std::borrow::Cow<'a, [u8]> {
+    if auth_only.is_empty() {
+        std::borrow::Cow::Borrowed(header.body_bytes.as_slice())
+    } else {
+        std::borrow::Cow::Owned([header.body_bytes.as_slice(), auth_only].concat())
+    }
 }

@@ -28,7 +28,7 @@ pub(crate) fn legacy_net_v4_0_0_retry(
     };
     let key = kdf::derive_content_key(suite, data_key, &header.message_id, info)?;
     let aead = Aead::new(&key)?;
-    let mut aad = header_auth_aad(header, auth_only);
+    let mut aad = header_auth_aad(header, auth_only).into_owned();
     if aad_bug {
         aad.extend_from_slice(&[0, 0]);
     }

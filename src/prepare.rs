@@ -72,13 +72,19 @@ impl Client {
         let (content_key, commitment) =
             kdf::message_keys(suite, data_key.expose_secret(), &message_id)?;
         let aead = Aead::new(&content_key)?;
-        let stored: EncryptionContext = materials
-            .encryption_context
-            .iter()
-            .filter(|(k, _)| !required.contains(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         let auth_only = authenticate_only(&materials.encryption_context, required)?;
+        // The stored context is the materials' context without the required keys: moved
+        // when there are none (the usual case), filtered otherwise.
+        let stored: EncryptionContext = if required.is_empty() {
+            materials.encryption_context
+        } else {
+            materials
+                .encryption_context
+                .iter()
+                .filter(|(k, _)| !required.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
         let mut header = Header::new(
             suite,
             message_id,
@@ -92,8 +98,10 @@ impl Client {
             &header_auth_aad(&header, &auth_only),
             &mut [],
         )?;
-        let mut header_bytes = header.body_bytes.clone();
-        header_bytes.extend_from_slice(&header.auth_bytes());
+        let auth = header.auth_bytes();
+        let mut header_bytes = Vec::with_capacity(header.body_bytes.len() + auth.len());
+        header_bytes.extend_from_slice(&header.body_bytes);
+        header_bytes.extend_from_slice(&auth);
         Ok(PreparedEncrypt {
             header,
             header_bytes,

@@ -124,10 +124,14 @@ pub(crate) const RESERVED_KEY_PREFIX: &str = "aws-crypto-";
 
 /// Serializes a context: empty bytes for an empty context, else count ‖ (key, value)* sorted by key.
 pub(crate) fn serialize(context: &EncryptionContext) -> crate::Result<Vec<u8>> {
-    let mut out = Vec::new();
     if context.is_empty() {
-        return Ok(out);
+        return Ok(Vec::new());
     }
+    // One allocation of the exact size (appending through the wiping sink would move it).
+    let len = context.iter().fold(2usize, |n, (k, v)| {
+        n.saturating_add(4).saturating_add(k.len()).saturating_add(v.len())
+    });
+    let mut out = Vec::with_capacity(len.min(usize::from(u16::MAX) + 1));
     let count = u16::try_from(context.len())
         .map_err(|_| crate::Error::LimitExceeded("encryption context has more than 65535 pairs"))?;
     out.extend_from_slice(&count.to_be_bytes());

@@ -366,7 +366,18 @@ impl Header {
         content_type: ContentType,
         commitment: Option<[u8; COMMITMENT_LEN]>,
     ) -> crate::Result<Self> {
-        let mut out = Vec::new();
+        let context_bytes = context::serialize(&stored_context)?;
+        // One allocation: the fixed fields (at most 80 bytes) plus the variable ones.
+        let capacity = encrypted_data_keys.iter().fold(
+            96usize.saturating_add(context_bytes.len()),
+            |n, edk| {
+                n.saturating_add(6)
+                    .saturating_add(edk.provider_id.len())
+                    .saturating_add(edk.provider_info.len())
+                    .saturating_add(edk.ciphertext.len())
+            },
+        );
+        let mut out = Vec::with_capacity(capacity);
         match suite.message_format {
             MessageFormatVersion::V1 => out.extend_from_slice(&[0x01, V1_TYPE_CUSTOMER_AED]),
             MessageFormatVersion::V2 => out.push(0x02),
@@ -378,11 +389,7 @@ impl Header {
             ));
         }
         out.extend_from_slice(&message_id);
-        put_u16_prefixed(
-            &mut out,
-            &context::serialize(&stored_context)?,
-            "serialized encryption context",
-        )?;
+        put_u16_prefixed(&mut out, &context_bytes, "serialized encryption context")?;
         let count = u16::try_from(encrypted_data_keys.len())
             .map_err(|_| crate::Error::LimitExceeded("more than 65535 encrypted data keys"))?;
         if count == 0 {
