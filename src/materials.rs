@@ -51,6 +51,22 @@ impl DataKey {
         crate::crypto::random_bytes(&mut bytes)?;
         Ok(Self(bytes))
     }
+
+    /// Generates a random key of `len` bytes (at most 32, as every suite's) and an AES-GCM IV
+    /// for wrapping it, from one draw.
+    pub(crate) fn random_with_iv(len: usize) -> crate::Result<(Self, [u8; crate::suite::IV_LEN])> {
+        use crate::suite::IV_LEN;
+        let mut drawn = Zeroizing::new([0u8; 32 + IV_LEN]);
+        let drawn = drawn
+            .get_mut(..len + IV_LEN)
+            .ok_or(crate::Error::Internal("data key longer than 32 bytes"))?;
+        crate::crypto::random_bytes(drawn)?;
+        let (key, iv_bytes) = drawn.split_at(len);
+        let mut iv = [0u8; IV_LEN];
+        iv.copy_from_slice(iv_bytes);
+        // The stack copy is wiped when `drawn` drops.
+        Ok((Self(Zeroizing::new(key.to_vec())), iv))
+    }
 }
 
 impl fmt::Debug for DataKey {

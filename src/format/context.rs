@@ -129,7 +129,9 @@ pub(crate) fn serialize(context: &EncryptionContext) -> crate::Result<Vec<u8>> {
     }
     // One allocation of the exact size (appending through the wiping sink would move it).
     let len = context.iter().fold(2usize, |n, (k, v)| {
-        n.saturating_add(4).saturating_add(k.len()).saturating_add(v.len())
+        n.saturating_add(4)
+            .saturating_add(k.len())
+            .saturating_add(v.len())
     });
     let mut out = Vec::with_capacity(len.min(usize::from(u16::MAX) + 1));
     let count = u16::try_from(context.len())

@@ -80,12 +80,17 @@ impl RawAesKeyring {
         self.name.len() + 8 + IV_LEN
     }
 
-    fn wrap(&self, data_key: &DataKey, aad: &[u8]) -> crate::Result<EncryptedDataKey> {
-        let mut iv = [0u8; IV_LEN];
-        crate::crypto::random_bytes(&mut iv)?;
-        let mut ciphertext = data_key.expose_secret().to_vec();
-        let tag = self.aead.seal(&iv, aad, &mut ciphertext)?;
-        ciphertext.extend_from_slice(&tag);
+    fn wrap(
+        &self,
+        data_key: &DataKey,
+        iv: [u8; IV_LEN],
+        aad: &[u8],
+    ) -> crate::Result<EncryptedDataKey> {
+        let key = data_key.expose_secret();
+        let mut ciphertext = vec![0u8; key.len() + TAG_LEN];
+        let (body, tag_out) = ciphertext.split_at_mut(key.len());
+        let tag = self.aead.seal_to(&iv, aad, key, body)?;
+        tag_out.copy_from_slice(&tag);
         let mut provider_info = Vec::with_capacity(self.provider_info_len());
         provider_info.extend_from_slice(self.name.as_bytes());
         provider_info.extend_from_slice(&((TAG_LEN * 8) as u32).to_be_bytes());
@@ -140,11 +145,20 @@ impl Keyring for RawAesKeyring {
         // Local work: the future is ready at once, nothing is boxed.
         MaterialsFuture::ready((move || {
             let aad = context::serialize(&materials.encryption_context)?;
+            let mut iv = [0u8; IV_LEN];
             let data_key = match materials.data_key.take() {
-                Some(key) => key,
-                None => DataKey::random(materials.suite.key_len)?,
+                Some(key) => {
+                    crate::crypto::random_bytes(&mut iv)?;
+                    key
+                }
+                None => {
+                    // The new data key and the wrapping IV from one draw (one system call).
+                    let (key, drawn_iv) = DataKey::random_with_iv(materials.suite.key_len)?;
+                    iv = drawn_iv;
+                    key
+                }
             };
-            let edk = self.wrap(&data_key, &aad)?;
+            let edk = self.wrap(&data_key, iv, &aad)?;
             materials.data_key = Some(data_key);
             materials.encrypted_data_keys.push(edk);
             Ok(materials)
