@@ -16,7 +16,8 @@
 //! the default (all cores). Raw AES keyring, context `{"purpose": "benchmark"}`, 4096-byte frames:
 //! the workload of `../shared/bench`. Beside them, in the same run, the limits: `raw/aes-256-gcm/
 //! {encrypt,decrypt}/64MiB` (aws-lc-rs over 4096-byte chunks, one core, in place) and
-//! `raw/sha-384/64MiB`; the ratio columns divide a row's time by the matching limit.
+//! `raw/sha-384/64MiB`, and for 1 KiB the per-message floors `floor/{encrypt,decrypt}/{suite}/1KiB`
+//! (see [`floor`]); the last column divides the matching limit or floor by the row's time.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -176,6 +177,154 @@ fn raw_aes(size: usize, n: u64, threads: usize) -> RawAes {
     }
 }
 
+/// The floor of one 1 KiB message: only the primitives no implementation can skip, composed
+/// with the same crates esdk uses, on precomputed inputs (serialized context, header bytes).
+/// Encrypt: one random draw for the data key and wrapping IV and one for the message id, the
+/// AES-GCM wrap of the data key under a prepared keyring key, HKDF-SHA512 (one extract, two
+/// expands), the content key's AES key schedule, the header tag, and AES-GCM over 1 KiB; for
+/// 0578 also P-384 key generation with the compressed public key, SHA-384 over the message and
+/// the signature. Decrypt: the unwrap, HKDF, the constant-time commitment check, the key
+/// schedule, the header tag check, AES-GCM open of 1 KiB; for 0578 also parsing the compressed
+/// public key, SHA-384 and the verification.
+fn floor(op: &str, signed: bool) -> Box<dyn FnMut()> {
+    use aws_lc_rs::digest;
+    use aws_lc_rs::encoding::{AsBigEndian, EcPublicKeyCompressedBin};
+    use aws_lc_rs::signature::{
+        EcdsaKeyPair, KeyPair, UnparsedPublicKey, ECDSA_P384_SHA384_ASN1,
+        ECDSA_P384_SHA384_ASN1_SIGNING,
+    };
+    let wrapping = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[0x5a; 32]).unwrap());
+    let context_aad = [0u8; 22]; // {"purpose": "benchmark"} serialized
+    let header = [0x11u8; 180]; // about the header body of such a message
+    let frame_aad = [0u8; 32 + 28 + 4 + 8]; // message id, body string, sequence, length
+    let plaintext = vec![0x42u8; 1024];
+    let mut body = vec![0u8; 1024];
+    let zero_nonce = || Nonce::assume_unique_for_key([0u8; 12]);
+    let hkdf = |message_id: &[u8], data_key: &[u8]| {
+        let hk = hkdf::Hkdf::<sha2::Sha512>::new(Some(message_id), data_key);
+        let (mut key, mut commit) = ([0u8; 32], [0u8; 32]);
+        hk.expand_multi_info(&[&[0x04, 0x78], b"DERIVEKEY"], &mut key)
+            .unwrap();
+        hk.expand(b"COMMITKEY", &mut commit).unwrap();
+        (key, commit)
+    };
+    if op == "encrypt" {
+        return Box::new(move || {
+            let mut key_iv = [0u8; 44];
+            getrandom::getrandom(&mut key_iv).unwrap();
+            let mut message_id = [0u8; 32];
+            getrandom::getrandom(&mut message_id).unwrap();
+            let mut wrapped = [0u8; 32];
+            wrapped.copy_from_slice(&key_iv[..32]);
+            let mut iv = [0u8; 12];
+            iv.copy_from_slice(&key_iv[32..]);
+            let tag = wrapping
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(iv),
+                    Aad::from(&context_aad),
+                    &mut wrapped,
+                )
+                .unwrap();
+            black_box((&wrapped, tag.as_ref()));
+            let (content_key, commit) = hkdf(&message_id, &key_iv[..32]);
+            black_box(commit);
+            let content = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &content_key).unwrap());
+            let header_tag = content
+                .seal_in_place_separate_tag(zero_nonce(), Aad::from(&header), &mut [])
+                .unwrap();
+            black_box(header_tag.as_ref());
+            let mut frame_tag = [0u8; 16];
+            content
+                .seal_out_of_place_scatter(
+                    zero_nonce(),
+                    Aad::from(&frame_aad),
+                    &plaintext,
+                    &mut body,
+                    &[],
+                    &mut frame_tag,
+                )
+                .unwrap();
+            black_box((&body, frame_tag));
+            if signed {
+                let pair = EcdsaKeyPair::generate(&ECDSA_P384_SHA384_ASN1_SIGNING).unwrap();
+                let public: EcPublicKeyCompressedBin = pair.public_key().as_be_bytes().unwrap();
+                black_box(public.as_ref());
+                let mut h = digest::Context::new(&digest::SHA384);
+                h.update(&header);
+                h.update(&body);
+                black_box(pair.sign_digest(&h.finish()).unwrap());
+            }
+        });
+    }
+    // Decrypt: a message made once, opened every time.
+    let message_id = [0x33u8; 32];
+    let data_key = [0x44u8; 32];
+    let mut wrapped = data_key;
+    let wrap_tag = wrapping
+        .seal_in_place_separate_tag(zero_nonce(), Aad::from(&context_aad), &mut wrapped)
+        .unwrap();
+    let (content_key, commit) = hkdf(&message_id, &data_key);
+    let content = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &content_key).unwrap());
+    let header_tag = content
+        .seal_in_place_separate_tag(zero_nonce(), Aad::from(&header), &mut [])
+        .unwrap();
+    let mut sealed = plaintext.clone();
+    let frame_tag = content
+        .seal_in_place_separate_tag(zero_nonce(), Aad::from(&frame_aad), &mut sealed)
+        .unwrap();
+    let pair = EcdsaKeyPair::generate(&ECDSA_P384_SHA384_ASN1_SIGNING).unwrap();
+    let public: EcPublicKeyCompressedBin = pair.public_key().as_be_bytes().unwrap();
+    let public = public.as_ref().to_vec();
+    let mut h = digest::Context::new(&digest::SHA384);
+    h.update(&header);
+    h.update(&sealed);
+    let signature = pair.sign_digest(&h.finish()).unwrap().as_ref().to_vec();
+    Box::new(move || {
+        let mut key = wrapped;
+        wrapping
+            .open_in_place_separate_tag(
+                zero_nonce(),
+                Aad::from(&context_aad),
+                wrap_tag.as_ref(),
+                &mut key,
+            )
+            .unwrap();
+        let (content_key, derived_commit) = hkdf(&message_id, &key);
+        assert!(bool::from(subtle::ConstantTimeEq::ct_eq(
+            &derived_commit[..],
+            &commit[..]
+        )));
+        let content = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &content_key).unwrap());
+        content
+            .open_in_place_separate_tag(
+                zero_nonce(),
+                Aad::from(&header),
+                header_tag.as_ref(),
+                &mut [],
+            )
+            .unwrap();
+        content
+            .open_separate_gather(
+                zero_nonce(),
+                Aad::from(&frame_aad),
+                &sealed,
+                frame_tag.as_ref(),
+                &mut body,
+            )
+            .unwrap();
+        black_box(&body);
+        if signed {
+            let key = UnparsedPublicKey::new(&ECDSA_P384_SHA384_ASN1, &public)
+                .parse()
+                .unwrap();
+            let mut h = digest::Context::new(&digest::SHA384);
+            h.update(&header);
+            h.update(&sealed);
+            key.verify_digest_sig(&h.finish(), &signature).unwrap();
+        }
+    })
+}
+
 fn main() {
     let words: Vec<String> = std::env::args()
         .skip(1)
@@ -245,6 +394,21 @@ fn main() {
         });
         report("raw/sha-384/64MiB", n, sha, 0.0, None);
         sha_limit = Some(sha);
+    }
+    // The per-message floors, when 1 KiB rows are wanted: each 1 KiB row is set against them.
+    let mut floors = Vec::new();
+    for (id, signed) in [(0x0478u16, false), (0x0578, true)] {
+        for op in ["encrypt", "decrypt"] {
+            let name = format!("floor/{op}/{id:04x}/1KiB");
+            let row = format!("{op}/{id:04x}/1KiB");
+            if !(selected(&row, 1024) || selected(&name, 1024)) {
+                continue;
+            }
+            let n = n_override.unwrap_or(if signed { 1_000 } else { 20_000 });
+            let (per, faults) = measure(n, floor(op, signed));
+            report(&name, n, per, faults, None);
+            floors.push((row, per));
+        }
     }
     // Every 64 MiB row is set against the one-thread limit: t1 rows should come near 100 %,
     // two-thread rows near the two-thread limit's share.
@@ -340,8 +504,9 @@ fn main() {
                             while r.read(&mut buf).unwrap() > 0 {}
                         }
                     });
+                    let small = format!("{op}/{:04x}/1KiB", s.id);
                     let limit = match (size, s.is_signing(), op) {
-                        (1024, ..) => None,
+                        (1024, ..) => floors.iter().find(|(r, _)| *r == small).map(|f| f.1),
                         (_, true, _) => sha_limit,
                         (_, false, "encrypt") => aes_limit.map(|l| l.0),
                         (_, false, _) => aes_limit.map(|l| l.1),
