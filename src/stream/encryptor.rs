@@ -277,13 +277,11 @@ impl Encryptor {
         // Small pieces are gathered (up to one frame, or a parallel batch with several threads).
         if self.pending.len() + input.len() <= self.batch {
             if self.pending.capacity() == 0 {
-                // Room for a whole batch at once (touched only as it fills), so gathering
-                // never moves it; capped, as frames may be up to 4 GiB long.
-                self.pending.reserve(
-                    self.batch
-                        .saturating_add(self.frame_len)
-                        .min(2 * parallel::MAX_BATCH_BYTES),
-                );
+                // Room for this piece, or a whole frame when that is less (a small message
+                // gets no frame-sized buffer); it grows, wiping what it leaves, as pieces come.
+                // Capped, as frames may be up to 4 GiB long.
+                self.pending
+                    .reserve(input.len().min(self.batch).min(parallel::MAX_BATCH_BYTES));
             }
             extend_wiping(&mut self.pending, input);
             return Ok(());

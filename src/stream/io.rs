@@ -238,8 +238,40 @@ pub struct DecryptingReader<R: Read> {
     complete: bool,
     poison: Poison,
     inner: R,
-    input: Vec<u8>,
+    input: InputBuffer,
     out: Released,
+}
+
+/// The readers' ciphertext buffer: it starts as the 4 KiB the header was read with and doubles,
+/// up to the decryptor's read size, each time one read fills it, so a small message never costs
+/// a large buffer and a large one is soon read in large pieces.
+pub(crate) struct InputBuffer {
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl InputBuffer {
+    pub(crate) fn new(buf: Vec<u8>, max: usize) -> Self {
+        Self { buf, max }
+    }
+
+    /// Where the next read goes.
+    pub(crate) fn space(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// The first `n` bytes read.
+    pub(crate) fn read(&self, n: usize) -> &[u8] {
+        self.buf.get(..n).unwrap_or_default()
+    }
+
+    /// Records that a read returned `n` bytes: a full buffer grows for the next read.
+    pub(crate) fn note_read(&mut self, n: usize) {
+        let len = self.buf.len();
+        if n == len && len < self.max {
+            self.buf.resize(len.saturating_mul(2).clamp(1, self.max), 0);
+        }
+    }
 }
 
 /// Plaintext the decryptor released and the caller has not read yet. Zeroized when dropped.
@@ -386,7 +418,7 @@ impl<R: Read> DecryptingReader<R> {
         };
         authenticate(&mut decryptor)?;
         decryptor.push_to(&rest, out.refill())?;
-        let input = vec![0u8; decryptor.read_size()];
+        let input = InputBuffer::new(chunk, decryptor.read_size());
         Ok(Self {
             decryptor: Some(decryptor),
             complete: false,
@@ -468,7 +500,7 @@ impl<R: Read> DecryptingReader<R> {
             let Some(decryptor) = self.decryptor.as_mut() else {
                 return Ok(0);
             };
-            let n = self.inner.read(&mut self.input)?;
+            let n = self.inner.read(self.input.space())?;
             if n == 0 {
                 let decryptor = self
                     .decryptor
@@ -479,8 +511,9 @@ impl<R: Read> DecryptingReader<R> {
                 return Ok(0);
             }
             decryptor
-                .push_to(self.input.get(..n).unwrap_or_default(), self.out.refill())
+                .push_to(self.input.read(n), self.out.refill())
                 .map_err(to_io)?;
+            self.input.note_read(n);
         }
     }
 }
@@ -493,5 +526,43 @@ impl<R: Read> Read for DecryptingReader<R> {
             fail_reader(e, &mut self.poison, &mut self.out, &mut self.decryptor);
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_input_buffer_grows_only_when_reads_fill_it_and_stops_at_the_read_size() {
+        let mut input = InputBuffer::new(vec![0u8; 4096], 20_000);
+        input.note_read(1000); // a short read: no growth
+        assert_eq!(input.space().len(), 4096);
+        input.note_read(4096);
+        assert_eq!(input.space().len(), 8192);
+        input.note_read(8192);
+        input.note_read(16_384);
+        assert_eq!(input.space().len(), 20_000);
+        input.note_read(20_000);
+        assert_eq!(input.space().len(), 20_000);
+        input.space()[..3].copy_from_slice(b"abc");
+        assert_eq!(input.read(3), b"abc");
+        assert_eq!(input.read(30_000), b""); // never past the buffer
+    }
+
+    #[test]
+    fn a_small_message_is_read_without_a_large_buffer() {
+        let keyring = crate::RawAesKeyring::new("ns", "k", &[1u8; 32]).unwrap();
+        let client = Client::default();
+        let message =
+            crate::blocking::encrypt(&client, &keyring, &[7u8; 1024], &Default::default())
+                .unwrap();
+        let mut reader =
+            DecryptingReader::new(&client, &keyring, &DecryptOptions::new(), message.as_slice())
+                .unwrap();
+        let mut plaintext = Vec::new();
+        reader.read_to_end(&mut plaintext).unwrap();
+        assert_eq!(plaintext, [7u8; 1024]);
+        assert_eq!(reader.input.space().len(), 4096);
     }
 }

@@ -10,7 +10,7 @@ use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 
-use super::io::{fail_reader, push_header_chunk, to_io, Poison, Released};
+use super::io::{fail_reader, push_header_chunk, to_io, InputBuffer, Poison, Released};
 use super::sink::{Presized, Sink};
 use super::{Decryptor, Encryptor, Verification};
 use crate::options::{DecryptOptions, EncryptOptions, KeySource};
@@ -219,7 +219,7 @@ pub struct AsyncDecryptingReader<R> {
     complete: bool,
     poison: Poison,
     inner: R,
-    input: Vec<u8>,
+    input: InputBuffer,
     out: Released,
 }
 
@@ -280,7 +280,7 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
         };
         decryptor.authenticate(source, options).await?;
         decryptor.push_to(&rest, out.refill())?;
-        let input = vec![0u8; decryptor.read_size()];
+        let input = InputBuffer::new(chunk, decryptor.read_size());
         Ok(Self {
             decryptor: Some(decryptor),
             complete: false,
@@ -364,7 +364,7 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
             let Some(decryptor) = this.decryptor.as_mut() else {
                 return Poll::Ready(Ok(()));
             };
-            let mut read = ReadBuf::new(&mut this.input);
+            let mut read = ReadBuf::new(this.input.space());
             ready!(Pin::new(&mut this.inner).poll_read(cx, &mut read))?;
             let filled = read.filled().len();
             if filled == 0 {
@@ -377,11 +377,9 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
                 return Poll::Ready(Ok(()));
             }
             decryptor
-                .push_to(
-                    this.input.get(..filled).unwrap_or_default(),
-                    this.out.refill(),
-                )
+                .push_to(this.input.read(filled), this.out.refill())
                 .map_err(to_io)?;
+            this.input.note_read(filled);
         }
     }
 }
