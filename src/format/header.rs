@@ -89,6 +89,9 @@ pub struct Header {
     pub(crate) auth_tag: [u8; TAG_LEN],
 }
 
+/// The most `Header::new` reserves before writing (a larger header still grows as it is written).
+const MAX_HEADER_CAPACITY: usize = 1 << 20;
+
 impl Header {
     /// The message format version (1 or 2).
     ///
@@ -358,6 +361,8 @@ impl Header {
     }
 
     /// Serializes a header body. `auth_tag` is filled in afterwards by the caller.
+    ///
+    /// The body is allocated once, at its size (at most [`MAX_HEADER_CAPACITY`] up front).
     pub(crate) fn new(
         suite: &'static AlgorithmSuite,
         message_id: Vec<u8>,
@@ -370,14 +375,16 @@ impl Header {
         // One allocation: the fixed fields (at most 80 bytes) plus the variable ones.
         let capacity = encrypted_data_keys.iter().fold(
             96usize.saturating_add(context_bytes.len()),
+            // Each field counted up to its u16 limit: a longer one fails below, unallocated.
             |n, edk| {
+                let field = |len: usize| len.min(usize::from(u16::MAX));
                 n.saturating_add(6)
-                    .saturating_add(edk.provider_id.len())
-                    .saturating_add(edk.provider_info.len())
-                    .saturating_add(edk.ciphertext.len())
+                    .saturating_add(field(edk.provider_id.len()))
+                    .saturating_add(field(edk.provider_info.len()))
+                    .saturating_add(field(edk.ciphertext.len()))
             },
         );
-        let mut out = Vec::with_capacity(capacity);
+        let mut out = Vec::with_capacity(capacity.min(MAX_HEADER_CAPACITY));
         match suite.message_format {
             MessageFormatVersion::V1 => out.extend_from_slice(&[0x01, V1_TYPE_CUSTOMER_AED]),
             MessageFormatVersion::V2 => out.push(0x02),

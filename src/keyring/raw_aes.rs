@@ -87,10 +87,12 @@ impl RawAesKeyring {
         aad: &[u8],
     ) -> crate::Result<EncryptedDataKey> {
         let key = data_key.expose_secret();
-        let mut ciphertext = vec![0u8; key.len() + TAG_LEN];
-        let (body, tag_out) = ciphertext.split_at_mut(key.len());
+        // Wiped if the seal fails (a backend may copy the key in before encrypting in place).
+        let mut sealed = Zeroizing::new(vec![0u8; key.len() + TAG_LEN]);
+        let (body, tag_out) = sealed.split_at_mut(key.len());
         let tag = self.aead.seal_to(&iv, aad, key, body)?;
         tag_out.copy_from_slice(&tag);
+        let ciphertext = std::mem::take(&mut *sealed);
         let mut provider_info = Vec::with_capacity(self.provider_info_len());
         provider_info.extend_from_slice(self.name.as_bytes());
         provider_info.extend_from_slice(&((TAG_LEN * 8) as u32).to_be_bytes());

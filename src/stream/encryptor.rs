@@ -274,14 +274,12 @@ impl Encryptor {
         if input.is_empty() {
             return Ok(());
         }
-        // Small pieces are gathered (up to one frame, or a parallel batch with several threads).
+        // Small pieces are gathered, up to one frame.
         if self.pending.len() + input.len() <= self.batch {
             if self.pending.capacity() == 0 {
-                // Room for this piece, or a whole frame when that is less (a small message
-                // gets no frame-sized buffer); it grows, wiping what it leaves, as pieces come.
-                // Capped, as frames may be up to 4 GiB long.
-                self.pending
-                    .reserve(input.len().min(self.batch).min(parallel::MAX_BATCH_BYTES));
+                // Room for this piece (at most a frame, by the test above), so a small message
+                // gets no frame-sized buffer; it grows, wiping what it leaves, as pieces come.
+                self.pending.reserve(input.len());
             }
             extend_wiping(&mut self.pending, input);
             return Ok(());

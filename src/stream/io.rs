@@ -251,7 +251,9 @@ pub(crate) struct InputBuffer {
 }
 
 impl InputBuffer {
-    pub(crate) fn new(buf: Vec<u8>, max: usize) -> Self {
+    pub(crate) fn new(mut buf: Vec<u8>, max: usize) -> Self {
+        // Never above the read size, never empty (an empty read means end of input).
+        buf.truncate(max.max(1));
         Self { buf, max }
     }
 
@@ -260,9 +262,14 @@ impl InputBuffer {
         &mut self.buf
     }
 
-    /// The first `n` bytes read.
-    pub(crate) fn read(&self, n: usize) -> &[u8] {
-        self.buf.get(..n).unwrap_or_default()
+    /// The first `n` bytes read; an error if the inner reader claimed more than it was given.
+    pub(crate) fn read(&self, n: usize) -> io::Result<&[u8]> {
+        self.buf.get(..n).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the inner reader reported more bytes than the buffer holds",
+            )
+        })
     }
 
     /// Records that a read returned `n` bytes: a full buffer grows for the next read.
@@ -511,7 +518,7 @@ impl<R: Read> DecryptingReader<R> {
                 return Ok(0);
             }
             decryptor
-                .push_to(self.input.read(n), self.out.refill())
+                .push_to(self.input.read(n)?, self.out.refill())
                 .map_err(to_io)?;
             self.input.note_read(n);
         }
@@ -546,8 +553,12 @@ mod tests {
         input.note_read(20_000);
         assert_eq!(input.space().len(), 20_000);
         input.space()[..3].copy_from_slice(b"abc");
-        assert_eq!(input.read(3), b"abc");
-        assert_eq!(input.read(30_000), b""); // never past the buffer
+        assert_eq!(input.read(3).unwrap(), b"abc");
+        // Never past the buffer.
+        assert!(input.read(30_000).is_err());
+        // A first buffer larger than the read size is cut to it.
+        let mut small = InputBuffer::new(vec![0u8; 4096], 100);
+        assert_eq!(small.space().len(), 100);
     }
 
     #[test]
@@ -555,11 +566,14 @@ mod tests {
         let keyring = crate::RawAesKeyring::new("ns", "k", &[1u8; 32]).unwrap();
         let client = Client::default();
         let message =
-            crate::blocking::encrypt(&client, &keyring, &[7u8; 1024], &Default::default())
-                .unwrap();
-        let mut reader =
-            DecryptingReader::new(&client, &keyring, &DecryptOptions::new(), message.as_slice())
-                .unwrap();
+            crate::blocking::encrypt(&client, &keyring, &[7u8; 1024], &Default::default()).unwrap();
+        let mut reader = DecryptingReader::new(
+            &client,
+            &keyring,
+            &DecryptOptions::new(),
+            message.as_slice(),
+        )
+        .unwrap();
         let mut plaintext = Vec::new();
         reader.read_to_end(&mut plaintext).unwrap();
         assert_eq!(plaintext, [7u8; 1024]);

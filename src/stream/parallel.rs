@@ -13,10 +13,6 @@ use crate::format::body::{self, RawFrame, FRAME_STRING};
 /// Runs shorter than this stay on the caller's thread: spawning costs more than it saves.
 pub(crate) const MIN_PARALLEL_BYTES: usize = 1 << 20;
 
-/// The most input a stream gathers before sealing (unless one frame is longer), so that a
-/// stream's memory stays bounded.
-pub(crate) const MAX_BATCH_BYTES: usize = 8 << 20;
-
 /// How much input streaming gathers before sealing or opening: one frame, whatever the number
 /// of threads. Streams used to gather [`MIN_PARALLEL_BYTES`] per thread and spread each batch
 /// over threads; measured on two cores (`cargo bench --bench steady -- 64MiB stream`), a

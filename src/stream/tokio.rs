@@ -377,7 +377,7 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
                 return Poll::Ready(Ok(()));
             }
             decryptor
-                .push_to(this.input.read(filled), this.out.refill())
+                .push_to(this.input.read(filled)?, this.out.refill())
                 .map_err(to_io)?;
             this.input.note_read(filled);
         }
