@@ -422,7 +422,7 @@ fn main() {
     ] {
         for threads in [1, cores] {
             let client = client(s, Some(threads));
-            for (size, size_name) in [(1024usize, "1KiB"), (big, "64MiB")] {
+            for (size, size_name) in [(1024usize, "1KiB"), (1 << 20, "1MiB"), (4 << 20, "4MiB"), (16 << 20, "16MiB"), (big, "64MiB")] {
                 let name =
                     |op: &str, api: &str| format!("{op}/{:04x}/{size_name}/{api}/t{threads}", s.id);
                 let rows: Vec<(&str, &str)> = ["encrypt", "decrypt"]
@@ -444,6 +444,9 @@ fn main() {
                     let n = n_override.unwrap_or(match (size, s.is_signing()) {
                         (1024, false) => 20_000,
                         (1024, true) => 1_000,
+                        (n, true) if n <= 4 << 20 => 20,
+                        (n, false) if n <= 4 << 20 => 500,
+                        (n, false) if n <= 16 << 20 => 50,
                         _ => 10,
                     });
                     let (per, faults) = measure(n, || match (op, api) {
@@ -507,6 +510,7 @@ fn main() {
                     let small = format!("{op}/{:04x}/1KiB", s.id);
                     let limit = match (size, s.is_signing(), op) {
                         (1024, ..) => floors.iter().find(|(r, _)| *r == small).map(|f| f.1),
+                        (n, ..) if n < big => None,
                         (_, true, _) => sha_limit,
                         (_, false, "encrypt") => aes_limit.map(|l| l.0),
                         (_, false, _) => aes_limit.map(|l| l.1),

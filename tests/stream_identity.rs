@@ -63,7 +63,9 @@ fn fixed_client(s: &'static AlgorithmSuite, frame: u32, threads: usize) -> Clien
         .commitment_policy(policy_for(s))
         .suite(s)
         .frame_length(frame)
-        .threads(threads);
+        .threads(threads)
+        // 2 MiB messages take the parallel path.
+        .min_parallel_bytes(1 << 20);
     esdk::hazmat::dangerous_fixed_message_id(builder, vec![0xa5; s.message_id_len()])
         .build()
         .unwrap()

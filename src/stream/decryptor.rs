@@ -291,8 +291,9 @@ impl Decryptor {
             Some(ContentType::Framed { frame_length }) => {
                 let frame = usize::try_from(frame_length.get()).unwrap_or(usize::MAX);
                 let size = body::regular_frame_size(frame);
-                if size >= parallel::MIN_PARALLEL_BYTES {
-                    return parallel::MIN_PARALLEL_BYTES;
+                const LARGE_FRAME_READ: usize = 1 << 20;
+                if size >= LARGE_FRAME_READ {
+                    return LARGE_FRAME_READ;
                 }
                 parallel::batch_bytes(size)
                     .saturating_add(size)
@@ -582,6 +583,7 @@ impl Decryptor {
     fn process<S: Sink + ?Sized>(&mut self, input: &[u8], out: &mut S) -> crate::Result<usize> {
         let mut r = Reader::new(input);
         let threads = self.client.threads();
+        let min_parallel = self.client.min_parallel_bytes();
         let whole_message = self.whole_message;
         let limits = *self.client.limits();
         loop {
@@ -598,7 +600,7 @@ impl Decryptor {
                         }
                         if !frames.is_empty() {
                             let raw = rest.get(..used).unwrap_or_default();
-                            body.open_run(raw, &frames, out, threads)?;
+                            body.open_run(raw, &frames, out, threads, min_parallel)?;
                             r.take(used, "body")?;
                             continue;
                         }
@@ -761,12 +763,13 @@ impl Body {
         frames: &[RawFrame<'_>],
         out: &mut S,
         threads: usize,
+        min_parallel: usize,
     ) -> crate::Result<()> {
         let ContentType::Framed { frame_length } = self.prepared.header.content_type else {
             return Err(Error::Internal("a run of frames in a non-framed body"));
         };
         let frame_len = usize::try_from(frame_length.get()).unwrap_or(usize::MAX);
-        if !parallel::worth_it(frames.len(), frame_len, threads) {
+        if !parallel::worth_it(frames.len(), frame_len, threads, min_parallel) {
             if let Some(h) = self.hasher.as_mut() {
                 h.update(raw);
             }
@@ -866,6 +869,7 @@ mod tests {
             .suite(suite)
             .frame_length(1)
             .threads(2)
+            .min_parallel_bytes(1 << 20)
             .build()
             .unwrap();
         let message =

@@ -46,6 +46,8 @@ pub struct Encryptor {
     sequence: u32,
     hasher: Option<MessageHasher>,
     threads: usize,
+    /// The shortest run spread over threads.
+    min_parallel: usize,
     /// The declared plaintext length bound, if any, and the plaintext taken so far.
     bound: Option<u64>,
     taken: u64,
@@ -121,6 +123,7 @@ impl Encryptor {
             sequence: 1,
             hasher,
             threads: client.threads(),
+            min_parallel: client.min_parallel_bytes(),
             batch: parallel::batch_bytes(frame_len),
             bound: max_plaintext_length,
             taken: 0,
@@ -326,7 +329,7 @@ impl Encryptor {
             .ok()
             .and_then(|n| self.sequence.checked_add(n))
             .ok_or(TOO_MANY_FRAMES)?;
-        if !parallel::worth_it(run, self.frame_len, self.threads) {
+        if !parallel::worth_it(run, self.frame_len, self.threads, self.min_parallel) {
             for frame in plaintext.chunks(self.frame_len) {
                 self.seal(frame, false, out)?;
             }
@@ -425,6 +428,7 @@ mod tests {
         let client = Client::builder()
             .frame_length(frame_length)
             .threads(threads)
+            .min_parallel_bytes(1 << 20)
             .build()
             .unwrap();
         let mut out = Vec::new();

@@ -7,7 +7,7 @@
 mod decryptor;
 mod encryptor;
 pub mod io;
-mod parallel;
+pub(crate) mod parallel;
 pub(crate) mod sink;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]

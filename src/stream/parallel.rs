@@ -10,8 +10,12 @@ use crate::crypto::aead::Aead;
 use crate::crypto::signature::MessageHasher;
 use crate::format::body::{self, RawFrame, FRAME_STRING};
 
-/// Runs shorter than this stay on the caller's thread: spawning costs more than it saves.
-pub(crate) const MIN_PARALLEL_BYTES: usize = 1 << 20;
+/// Runs shorter than this stay on the caller's thread by default
+/// (`ClientBuilder::min_parallel_bytes`, which gives the measurements).
+pub(crate) const DEFAULT_MIN_PARALLEL_BYTES: usize = 8 << 20;
+
+/// Sealed bytes handed to the hashing thread at a time when hashing and sealing are pipelined.
+const PIPELINE_BLOCK_BYTES: usize = 1 << 20;
 
 /// How much input streaming gathers before sealing or opening: one frame, whatever the number
 /// of threads. Streams used to gather [`MIN_PARALLEL_BYTES`] per thread and spread each batch
@@ -24,9 +28,10 @@ pub(crate) fn batch_bytes(frame_len: usize) -> usize {
     frame_len
 }
 
-/// Whether a run of `frames` frames of `frame_len` bytes is worth spreading over `threads`.
-pub(crate) fn worth_it(frames: usize, frame_len: usize, threads: usize) -> bool {
-    threads > 1 && frames >= 2 && frames.saturating_mul(frame_len) >= MIN_PARALLEL_BYTES
+/// Whether a run of `frames` frames of `frame_len` bytes is worth spreading over `threads`:
+/// at least two frames and `min_bytes` of plaintext.
+pub(crate) fn worth_it(frames: usize, frame_len: usize, threads: usize, min_bytes: usize) -> bool {
+    threads > 1 && frames >= 2 && frames.saturating_mul(frame_len) >= min_bytes
 }
 
 /// Runs `work` over `groups` items split into `threads` contiguous groups, one on the calling
@@ -144,9 +149,9 @@ pub(crate) fn seal_regular_frames(
 /// block spawns the extra sealers).
 fn block_frames(frame_len: usize, sealers: usize) -> usize {
     let bytes = if sealers > 1 {
-        MIN_PARALLEL_BYTES
+        PIPELINE_BLOCK_BYTES
     } else {
-        MIN_PARALLEL_BYTES / 4
+        PIPELINE_BLOCK_BYTES / 4
     };
     (bytes / frame_len.max(1)).max(1)
 }
@@ -356,7 +361,7 @@ mod tests {
     #[test]
     fn large_messages_cross_decrypt_between_thread_counts() {
         let keyring = RawAesKeyring::new("ns", "k", &[1u8; 32]).unwrap();
-        let plaintext: Vec<u8> = (0..3 * MIN_PARALLEL_BYTES + 123)
+        let plaintext: Vec<u8> = (0..3 * PIPELINE_BLOCK_BYTES + 123)
             .map(|i| (i % 253) as u8)
             .collect();
         let suites = [
@@ -368,6 +373,7 @@ mod tests {
                 Client::builder()
                     .suite(suite)
                     .threads(t)
+                    .min_parallel_bytes(1 << 20)
                     .frame_length(4096)
                     .build()
                     .unwrap()
