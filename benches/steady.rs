@@ -422,7 +422,13 @@ fn main() {
     ] {
         for threads in [1, cores] {
             let client = client(s, Some(threads));
-            for (size, size_name) in [(1024usize, "1KiB"), (1 << 20, "1MiB"), (4 << 20, "4MiB"), (16 << 20, "16MiB"), (big, "64MiB")] {
+            for (size, size_name) in [
+                (1024usize, "1KiB"),
+                (1 << 20, "1MiB"),
+                (4 << 20, "4MiB"),
+                (16 << 20, "16MiB"),
+                (big, "64MiB"),
+            ] {
                 let name =
                     |op: &str, api: &str| format!("{op}/{:04x}/{size_name}/{api}/t{threads}", s.id);
                 let rows: Vec<(&str, &str)> = ["encrypt", "decrypt"]

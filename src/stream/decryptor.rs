@@ -280,6 +280,21 @@ impl Decryptor {
         }
     }
 
+    /// The readers' first ciphertext buffer: one regular frame (at least 4 KiB, at most
+    /// [`read_size`](Self::read_size)), so a frame never has to be gathered from smaller reads;
+    /// the buffer then doubles up to the read size while reads fill it.
+    pub(crate) fn first_read_size(&self) -> usize {
+        const SMALLEST: usize = 4096;
+        let most = self.read_size();
+        match self.header().map(Header::content_type) {
+            Some(ContentType::Framed { frame_length }) => {
+                let frame = usize::try_from(frame_length.get()).unwrap_or(usize::MAX);
+                body::regular_frame_size(frame).max(SMALLEST).min(most)
+            }
+            _ => SMALLEST.min(most),
+        }
+    }
+
     /// How many bytes the readers ask their input for at a time: 64 KiB, or two frames when
     /// that is more (a stream's runs of frames are opened on the caller's thread: see
     /// [`parallel::batch_bytes`]). Frames of 1 MiB or

@@ -242,18 +242,19 @@ pub struct DecryptingReader<R: Read> {
     out: Released,
 }
 
-/// The readers' ciphertext buffer: it starts as the 4 KiB the header was read with and doubles,
-/// up to the decryptor's read size, each time one read fills it, so a small message never costs
-/// a large buffer and a large one is soon read in large pieces.
+/// The readers' ciphertext buffer: it starts at one regular frame (at least the 4 KiB the
+/// header was read with) and doubles, up to the decryptor's read size, each time one read fills
+/// it, so a small message never costs a large buffer and a large one is soon read in large pieces.
 pub(crate) struct InputBuffer {
     buf: Vec<u8>,
     max: usize,
 }
 
 impl InputBuffer {
-    pub(crate) fn new(mut buf: Vec<u8>, max: usize) -> Self {
+    /// Reuses `buf` (the header's read buffer), sized to `first` bytes; grows up to `max`.
+    pub(crate) fn new(mut buf: Vec<u8>, first: usize, max: usize) -> Self {
         // Never above the read size, never empty (an empty read means end of input).
-        buf.truncate(max.max(1));
+        buf.resize(first.min(max).max(1), 0);
         Self { buf, max }
     }
 
@@ -425,7 +426,7 @@ impl<R: Read> DecryptingReader<R> {
         };
         authenticate(&mut decryptor)?;
         decryptor.push_to(&rest, out.refill())?;
-        let input = InputBuffer::new(chunk, decryptor.read_size());
+        let input = InputBuffer::new(chunk, decryptor.first_read_size(), decryptor.read_size());
         Ok(Self {
             decryptor: Some(decryptor),
             complete: false,
@@ -542,7 +543,7 @@ mod tests {
 
     #[test]
     fn the_input_buffer_grows_only_when_reads_fill_it_and_stops_at_the_read_size() {
-        let mut input = InputBuffer::new(vec![0u8; 4096], 20_000);
+        let mut input = InputBuffer::new(vec![0u8; 4096], 4096, 20_000);
         input.note_read(1000); // a short read: no growth
         assert_eq!(input.space().len(), 4096);
         input.note_read(4096);
@@ -557,7 +558,7 @@ mod tests {
         // Never past the buffer.
         assert!(input.read(30_000).is_err());
         // A first buffer larger than the read size is cut to it.
-        let mut small = InputBuffer::new(vec![0u8; 4096], 100);
+        let mut small = InputBuffer::new(vec![0u8; 4096], 4096, 100);
         assert_eq!(small.space().len(), 100);
     }
 
@@ -577,6 +578,7 @@ mod tests {
         let mut plaintext = Vec::new();
         reader.read_to_end(&mut plaintext).unwrap();
         assert_eq!(plaintext, [7u8; 1024]);
-        assert_eq!(reader.input.space().len(), 4096);
+        // One regular 4096-byte frame with its sequence number, IV and tag: never grown.
+        assert_eq!(reader.input.space().len(), 4096 + 4 + 12 + 16);
     }
 }

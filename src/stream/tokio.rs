@@ -280,7 +280,7 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
         };
         decryptor.authenticate(source, options).await?;
         decryptor.push_to(&rest, out.refill())?;
-        let input = InputBuffer::new(chunk, decryptor.read_size());
+        let input = InputBuffer::new(chunk, decryptor.first_read_size(), decryptor.read_size());
         Ok(Self {
             decryptor: Some(decryptor),
             complete: false,
