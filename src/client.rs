@@ -712,16 +712,14 @@ impl Client {
         encryption_context: &EncryptionContext,
         out: &mut Presized,
     ) -> crate::Result<()> {
-        let mut header = Vec::new();
-        let encryptor = Encryptor::from_source(
+        let encryptor = Encryptor::prepare(
             self,
             source,
             Some(plaintext.len() as u64),
             encryption_context,
-            &mut header,
         )
         .await?;
-        encryptor.seal_all(&header, plaintext, out)
+        encryptor.seal_all(plaintext, out)
     }
 
     /// One-shot decrypt into `out`; on failure whatever was written to `out` is wiped and

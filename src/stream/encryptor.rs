@@ -101,6 +101,20 @@ impl Encryptor {
         encryption_context: &EncryptionContext,
         out: &mut S,
     ) -> crate::Result<Self> {
+        let encryptor =
+            Self::prepare(client, source, max_plaintext_length, encryption_context).await?;
+        out.extend_from_slice(&encryptor.prepared.header_bytes);
+        Ok(encryptor)
+    }
+
+    /// As [`from_source`](Self::from_source) without writing the header (which
+    /// [`seal_all`](Self::seal_all) writes).
+    pub(crate) async fn prepare(
+        client: &Client,
+        source: KeySource<'_>,
+        max_plaintext_length: Option<u64>,
+        encryption_context: &EncryptionContext,
+    ) -> crate::Result<Self> {
         let materials = client
             .encryption_materials(source, max_plaintext_length, encryption_context)
             .await?;
@@ -115,7 +129,6 @@ impl Encryptor {
         if let Some(h) = hasher.as_mut() {
             h.update(&prepared.header_bytes);
         }
-        out.extend_from_slice(&prepared.header_bytes);
         Ok(Self {
             prepared,
             frame_len,
@@ -183,12 +196,9 @@ impl Encryptor {
 
     /// Encrypts a whole plaintext (one-shot encrypt) into `out`, made room for once at the
     /// message's size, the header first.
-    pub(crate) fn seal_all(
-        mut self,
-        header: &[u8],
-        plaintext: &[u8],
-        out: &mut Presized,
-    ) -> crate::Result<()> {
+    /// Writes the header and seals all of `plaintext` as the whole body, into `out` sized once.
+    pub(crate) fn seal_all(mut self, plaintext: &[u8], out: &mut Presized) -> crate::Result<()> {
+        let header = std::mem::take(&mut self.prepared.header_bytes);
         let regular = self.regular_len(plaintext.len()) / self.frame_len;
         let final_len = plaintext.len() - regular * self.frame_len;
         // The longest DER ECDSA signature (P-384) is 104 bytes.
@@ -198,7 +208,7 @@ impl Encryptor {
             .saturating_add(body::final_frame_size(final_len))
             .saturating_add(header.len() + footer);
         out.make_room(size);
-        out.extend_from_slice(header);
+        out.extend_from_slice(&header);
         self.seal_end(plaintext, out)
     }
 
