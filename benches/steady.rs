@@ -51,6 +51,13 @@ fn client(suite: &'static AlgorithmSuite, threads: Option<usize>) -> Client {
         .commitment_policy(policy)
         .suite(suite)
         .frame_length(4096);
+    // ESDK_STEADY_MIN_PARALLEL=<bytes> sets ClientBuilder::min_parallel_bytes (default 8 MiB).
+    if let Some(n) = std::env::var("ESDK_STEADY_MIN_PARALLEL")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        b = b.min_parallel_bytes(n);
+    }
     if let Some(t) = threads {
         b = b.threads(t);
     }
@@ -452,6 +459,7 @@ fn main() {
                         (1024, true) => 1_000,
                         (n, true) if n <= 4 << 20 => 20,
                         (n, false) if n <= 4 << 20 => 500,
+                        (n, false) if n <= 8 << 20 => 200,
                         (n, false) if n <= 16 << 20 => 50,
                         _ => 10,
                     });

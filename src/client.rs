@@ -328,10 +328,14 @@ impl ClientBuilder {
 
     /// The shortest run of frames (in plaintext bytes) that encrypt and decrypt spread over
     /// [`threads`](Self::threads); shorter runs stay on the caller's thread. Default 8 MiB:
-    /// measured on a 2-core VM (`cargo bench --bench steady -- 0478 into MiB`), two threads
-    /// were slower than one for 1 and 4 MiB messages (AES-GCM 1 MiB: 140 µs against 101 µs;
-    /// 4 MiB: 505 µs against 430 µs) and faster from 8 MiB on (566 µs against 801 µs). A
-    /// machine with more cores or larger caches may gain from a lower value; 0 is treated as 1.
+    /// measured on a 2-core VM (`ESDK_STEADY_MIN_PARALLEL=1048576 cargo bench --bench steady --
+    /// 0478 into MiB`), two threads were slower than one for 1 and 4 MiB messages (AES-GCM
+    /// 1 MiB: 140 µs against 101 µs; 4 MiB: 505 µs against 430 µs) and faster from 8 MiB on
+    /// (566 µs against 801 µs). A machine with more cores or larger caches may gain from a
+    /// lower value; 0 is treated as 1. Decrypt opens at most 65,536 frames and about 64 MiB of
+    /// ciphertext per run, so a value above that keeps decrypt on one thread (and `usize::MAX`
+    /// keeps everything on one thread). The streaming readers and writers hand over small
+    /// pieces, so with the default they stay on the caller's thread.
     ///
     /// ```
     /// # fn main() -> Result<(), esdk::Error> {

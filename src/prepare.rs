@@ -192,7 +192,8 @@ impl Client {
     }
 }
 
-/// State after the header of a message being encrypted is written.
+/// State once the header of a message being encrypted is serialized and authenticated (written
+/// to the output by the caller).
 #[derive(Debug)]
 pub(crate) struct PreparedEncrypt {
     pub(crate) header: Header,

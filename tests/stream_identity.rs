@@ -89,6 +89,10 @@ fn chunkings(frame: usize, len: usize, smallest: usize) -> Vec<(String, Vec<usiz
         })
         .collect();
     all.push(("random feeds".to_owned(), random));
+    // Long pushes reach the parallel path of the streaming encryptor (a pending partial piece
+    // topped up to a frame, then a run sealed on several threads).
+    all.push(("one push".to_owned(), vec![len.max(1)]));
+    all.push(("7 bytes, then the rest".to_owned(), vec![7, len.max(1)]));
     all
 }
 

@@ -280,9 +280,10 @@ impl Decryptor {
         }
     }
 
-    /// The readers' first ciphertext buffer: one regular frame (at least 4 KiB, at most
-    /// [`read_size`](Self::read_size)), so a frame never has to be gathered from smaller reads;
-    /// the buffer then doubles up to the read size while reads fill it.
+    /// What the readers' ciphertext buffer grows to the first time a read fills it: one
+    /// regular frame (at least 4 KiB, at most [`read_size`](Self::read_size)), so frames need
+    /// not be gathered from smaller reads; it then doubles up to the read size while reads
+    /// fill it.
     pub(crate) fn first_read_size(&self) -> usize {
         const SMALLEST: usize = 4096;
         let most = self.read_size();

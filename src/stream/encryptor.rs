@@ -13,9 +13,9 @@ use crate::prepare::PreparedEncrypt;
 use crate::{EncryptionContext, Error};
 
 /// Encrypts a plaintext given in pieces of any size into a framed message, with no I/O of its
-/// own. Memory held: one frame of plaintext; with [`crate::ClientBuilder::threads`] above 1,
-/// 1 MiB per thread (at most 8 MiB) plus one frame, gathered so that small writes are
-/// sealed in parallel too.
+/// own. Memory held: one frame of plaintext. A single push of a run of at least
+/// [`crate::ClientBuilder::min_parallel_bytes`] is sealed on several threads
+/// ([`crate::ClientBuilder::threads`]); smaller pushes are sealed on the caller's thread.
 ///
 /// [`finish`](Self::finish) must be called: it writes the final frame and, for signed suites,
 /// the footer. A message without them is truncated, and decryption rejects it.
@@ -196,10 +196,13 @@ impl Encryptor {
 
     /// Encrypts a whole plaintext (one-shot encrypt) into `out`, made room for once at the
     /// message's size, the header first.
-    /// Writes the header and seals all of `plaintext` as the whole body, into `out` sized once.
     pub(crate) fn seal_all(mut self, plaintext: &[u8], out: &mut Presized) -> crate::Result<()> {
         let header = std::mem::take(&mut self.prepared.header_bytes);
         let regular = self.regular_len(plaintext.len()) / self.frame_len;
+        // More frames than the format allows fail before the output is allocated.
+        if u64::try_from(regular).map_or(true, |n| n >= u64::from(body::FINAL_FRAME_MARKER)) {
+            return Err(TOO_MANY_FRAMES);
+        }
         let final_len = plaintext.len() - regular * self.frame_len;
         // The longest DER ECDSA signature (P-384) is 104 bytes.
         let footer = if self.hasher.is_some() { 2 + 104 } else { 0 };

@@ -242,20 +242,25 @@ pub struct DecryptingReader<R: Read> {
     out: Released,
 }
 
-/// The readers' ciphertext buffer: it starts at one regular frame (at least the 4 KiB the
-/// header was read with) and doubles, up to the decryptor's read size, each time one read fills
-/// it, so a small message never costs a large buffer and a large one is soon read in large pieces.
+/// The readers' ciphertext buffer: it starts as the 4 KiB the header was read with, grows to
+/// one regular frame the first time a read fills it, then doubles, up to the decryptor's read
+/// size, each time a read fills it. A small message never costs a large buffer (nor does a
+/// header that declares large frames), and a large one is soon read in whole frames and more.
 pub(crate) struct InputBuffer {
     buf: Vec<u8>,
+    frame: usize,
     max: usize,
 }
 
 impl InputBuffer {
-    /// Reuses `buf` (the header's read buffer), sized to `first` bytes; grows up to `max`.
-    pub(crate) fn new(mut buf: Vec<u8>, first: usize, max: usize) -> Self {
+    /// Reuses `buf` (the header's read buffer); grows to `frame` bytes, then up to `max`.
+    pub(crate) fn new(mut buf: Vec<u8>, frame: usize, max: usize) -> Self {
         // Never above the read size, never empty (an empty read means end of input).
-        buf.resize(first.min(max).max(1), 0);
-        Self { buf, max }
+        buf.truncate(max.max(1));
+        if buf.is_empty() {
+            buf.push(0);
+        }
+        Self { buf, frame, max }
     }
 
     /// Where the next read goes.
@@ -277,7 +282,12 @@ impl InputBuffer {
     pub(crate) fn note_read(&mut self, n: usize) {
         let len = self.buf.len();
         if n == len && len < self.max {
-            self.buf.resize(len.saturating_mul(2).clamp(1, self.max), 0);
+            let next = if len < self.frame {
+                self.frame
+            } else {
+                len.saturating_mul(2)
+            };
+            self.buf.resize(next.clamp(1, self.max), 0);
         }
     }
 }
@@ -560,6 +570,14 @@ mod tests {
         // A first buffer larger than the read size is cut to it.
         let mut small = InputBuffer::new(vec![0u8; 4096], 4096, 100);
         assert_eq!(small.space().len(), 100);
+        // Large frames: the first full read grows the buffer to one frame, then it doubles.
+        let mut large = InputBuffer::new(vec![0u8; 4096], 100_000, 300_000);
+        large.note_read(10); // short read: no growth
+        assert_eq!(large.space().len(), 4096);
+        large.note_read(4096);
+        assert_eq!(large.space().len(), 100_000);
+        large.note_read(100_000);
+        assert_eq!(large.space().len(), 200_000);
     }
 
     #[test]
@@ -578,7 +596,7 @@ mod tests {
         let mut plaintext = Vec::new();
         reader.read_to_end(&mut plaintext).unwrap();
         assert_eq!(plaintext, [7u8; 1024]);
-        // One regular 4096-byte frame with its sequence number, IV and tag: never grown.
-        assert_eq!(reader.input.space().len(), 4096 + 4 + 12 + 16);
+        // The header's 4 KiB, never grown: the message fit in the first read.
+        assert_eq!(reader.input.space().len(), 4096);
     }
 }
