@@ -91,6 +91,19 @@ pub(crate) fn hkdf_expand_aws_lc(
     Ok(okm)
 }
 
+/// The data key must be the suite's key derivation input length.
+fn check_data_key_len(suite: &AlgorithmSuite, data_key: &[u8]) -> crate::Result<()> {
+    if data_key.len() == suite.key_len {
+        return Ok(());
+    }
+    Err(crate::Error::InvalidKey(format!(
+        "data key is {} bytes, suite 0x{:04x} needs {}",
+        data_key.len(),
+        suite.id,
+        suite.key_len
+    )))
+}
+
 /// Derives the content (frame) key from the data key.
 pub(crate) fn derive_content_key(
     suite: &AlgorithmSuite,
@@ -98,14 +111,7 @@ pub(crate) fn derive_content_key(
     message_id: &[u8],
     v1_info: V1Info,
 ) -> crate::Result<Zeroizing<Vec<u8>>> {
-    if data_key.len() != suite.key_len {
-        return Err(crate::Error::InvalidKey(format!(
-            "data key is {} bytes, suite 0x{:04x} needs {}",
-            data_key.len(),
-            suite.id,
-            suite.key_len
-        )));
-    }
+    check_data_key_len(suite, data_key)?;
     let id = suite.id.to_be_bytes();
     match suite.kdf {
         Kdf::Identity => Ok(Zeroizing::new(data_key.to_vec())),
@@ -145,14 +151,7 @@ pub(crate) fn message_keys(
             None,
         ));
     }
-    if data_key.len() != suite.key_len {
-        return Err(crate::Error::InvalidKey(format!(
-            "data key is {} bytes, suite 0x{:04x} needs {}",
-            data_key.len(),
-            suite.id,
-            suite.key_len
-        )));
-    }
+    check_data_key_len(suite, data_key)?;
     // The salt is the message id, 256 bits for these suites.
     if message_id.len() != suite.message_id_len() {
         return Err(crate::Error::Internal(

@@ -286,36 +286,34 @@ impl Decryptor {
     /// fill it.
     pub(crate) fn first_read_size(&self) -> usize {
         const SMALLEST: usize = 4096;
-        let most = self.read_size();
+        self.regular_frame_size()
+            .unwrap_or(0)
+            .max(SMALLEST)
+            .min(self.read_size())
+    }
+
+    /// The serialized size of a regular frame of an authenticated framed message.
+    fn regular_frame_size(&self) -> Option<usize> {
         match self.header().map(Header::content_type) {
-            Some(ContentType::Framed { frame_length }) => {
-                let frame = usize::try_from(frame_length.get()).unwrap_or(usize::MAX);
-                body::regular_frame_size(frame).max(SMALLEST).min(most)
-            }
-            _ => SMALLEST.min(most),
+            Some(ContentType::Framed { frame_length }) => Some(body::regular_frame_size(
+                usize::try_from(frame_length.get()).unwrap_or(usize::MAX),
+            )),
+            _ => None,
         }
     }
 
     /// How many bytes the readers ask their input for at a time: 64 KiB, or two frames when
-    /// that is more (a stream's runs of frames are opened on the caller's thread: see
-    /// [`parallel::batch_bytes`]). Frames of 1 MiB or
-    /// more are read 1 MiB at a time (and opened one by one), so a reader holds about three
-    /// frames at most: the partial frame, its plaintext, and a signed message's held final frame.
+    /// that is more (a stream's frames are opened on the caller's thread: see [`parallel`]).
+    /// Frames of 1 MiB or more are read 1 MiB at a time (and opened one by one), so a reader
+    /// holds about three frames at most: the partial frame, its plaintext, and a signed
+    /// message's held final frame.
     pub(crate) fn read_size(&self) -> usize {
         const READ_CHUNK: usize = 64 * 1024;
-        match self.header().map(Header::content_type) {
-            Some(ContentType::Framed { frame_length }) => {
-                let frame = usize::try_from(frame_length.get()).unwrap_or(usize::MAX);
-                let size = body::regular_frame_size(frame);
-                const LARGE_FRAME_READ: usize = 1 << 20;
-                if size >= LARGE_FRAME_READ {
-                    return LARGE_FRAME_READ;
-                }
-                parallel::batch_bytes(size)
-                    .saturating_add(size)
-                    .max(READ_CHUNK)
-            }
-            _ => READ_CHUNK,
+        const LARGE_FRAME_READ: usize = 1 << 20;
+        match self.regular_frame_size() {
+            Some(size) if size >= LARGE_FRAME_READ => LARGE_FRAME_READ,
+            Some(size) => size.saturating_mul(2).max(READ_CHUNK),
+            None => READ_CHUNK,
         }
     }
 

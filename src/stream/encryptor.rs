@@ -38,10 +38,8 @@ use crate::{EncryptionContext, Error};
 pub struct Encryptor {
     prepared: PreparedEncrypt,
     frame_len: usize,
-    /// Plaintext not sealed yet: at most [`parallel::batch_bytes`] (one frame).
+    /// Plaintext not sealed yet: at most one frame (see [`parallel`] for why no more).
     pending: Zeroizing<Vec<u8>>,
-    /// How much input is gathered before sealing.
-    batch: usize,
     /// The next frame's sequence number.
     sequence: u32,
     hasher: Option<MessageHasher>,
@@ -137,7 +135,6 @@ impl Encryptor {
             hasher,
             threads: client.threads(),
             min_parallel: client.min_parallel_bytes(),
-            batch: parallel::batch_bytes(frame_len),
             bound: max_plaintext_length,
             taken: 0,
             failed: None,
@@ -200,9 +197,7 @@ impl Encryptor {
         let header = std::mem::take(&mut self.prepared.header_bytes);
         let regular = self.regular_len(plaintext.len()) / self.frame_len;
         // More frames than the format allows fail before the output is allocated.
-        if u64::try_from(regular).map_or(true, |n| n >= u64::from(body::FINAL_FRAME_MARKER)) {
-            return Err(TOO_MANY_FRAMES);
-        }
+        self.sequence_after(regular)?;
         let final_len = plaintext.len() - regular * self.frame_len;
         // The longest DER ECDSA signature (P-384) is 104 bytes.
         let footer = if self.hasher.is_some() { 2 + 104 } else { 0 };
@@ -291,7 +286,7 @@ impl Encryptor {
             return Ok(());
         }
         // Small pieces are gathered, up to one frame.
-        if self.pending.len() + input.len() <= self.batch {
+        if self.pending.len() + input.len() <= self.frame_len {
             if self.pending.capacity() == 0 {
                 // Room for this piece (at most a frame, by the test above), so a small message
                 // gets no frame-sized buffer; it grows, wiping what it leaves, as pieces come.
@@ -328,6 +323,15 @@ impl Encryptor {
         Ok(())
     }
 
+    /// The sequence number after a run of `run` regular frames from the next one: the run takes
+    /// the numbers up to it, which must fit.
+    fn sequence_after(&self, run: usize) -> crate::Result<u32> {
+        u32::try_from(run)
+            .ok()
+            .and_then(|n| self.sequence.checked_add(n))
+            .ok_or(TOO_MANY_FRAMES)
+    }
+
     /// Seals `plaintext`, a whole number of frames, as regular frames; a long run is spread
     /// over threads.
     fn seal_regular<S: Sink + ?Sized>(
@@ -336,12 +340,8 @@ impl Encryptor {
         out: &mut S,
     ) -> crate::Result<()> {
         let run = plaintext.len() / self.frame_len;
-        // The run takes sequence numbers up to `next - 1`, which must stay below the marker:
-        // checked before any frame of it is sealed.
-        let next = u32::try_from(run)
-            .ok()
-            .and_then(|n| self.sequence.checked_add(n))
-            .ok_or(TOO_MANY_FRAMES)?;
+        // Checked before any frame of the run is sealed.
+        let next = self.sequence_after(run)?;
         if !parallel::worth_it(run, self.frame_len, self.threads, self.min_parallel) {
             for frame in plaintext.chunks(self.frame_len) {
                 self.seal(frame, false, out)?;
@@ -453,6 +453,26 @@ mod tests {
         ))
         .unwrap();
         (e, out)
+    }
+
+    /// Streaming batches are one frame: small pushes gather at most one frame whatever the
+    /// thread count, and a frame longer than the old 8 MiB batch cap is still gathered whole.
+    #[test]
+    fn streaming_batches_are_one_frame() {
+        for threads in [1, 4] {
+            let (mut e, mut out) = encryptor(threads, 4096);
+            for _ in 0..100 {
+                e.push(&[1u8; 1000], &mut out).unwrap();
+                assert!(e.pending.len() <= 4096);
+            }
+            // 100,000 bytes: 24 frames sealed one by one, the rest pending.
+            assert_eq!(e.pending.len(), 100_000 - 24 * 4096);
+        }
+        let (mut e, mut out) = encryptor(4, 16 << 20);
+        for _ in 0..15 {
+            e.push(&vec![2u8; 1 << 20], &mut out).unwrap();
+        }
+        assert_eq!(e.pending.len(), 15 << 20);
     }
 
     /// Defect 3: the encryptor sealed regular frame 0xFFFFFFFE, found out only then that the

@@ -3,6 +3,13 @@
 //! Frames are independent: each is a pure function of (key, sequence number, plaintext), so a
 //! run of frames is split into contiguous groups, one per thread, each writing into its own
 //! disjoint part of the output. The bytes are identical to the sequential path's.
+//!
+//! Streams gather at most one frame, whatever the number of threads: only a single write or
+//! push of a long run is spread over threads. Streams used to gather 1 MiB per thread and
+//! spread each batch; measured on two cores (`cargo bench --bench steady -- 64MiB stream`), a
+//! 64 MiB stream in 64 KiB writes or reads took 13.7 ms to encrypt and 23.6 ms to decrypt that
+//! way against 6.4 ms and 10.3 ms on the caller's thread alone: batches of megabytes leave the
+//! caches and cross cores between the copies in and out of the stream and the AES work.
 
 use std::sync::Mutex;
 
@@ -16,17 +23,6 @@ pub(crate) const DEFAULT_MIN_PARALLEL_BYTES: usize = 8 << 20;
 
 /// Sealed bytes handed to the hashing thread at a time when hashing and sealing are pipelined.
 const PIPELINE_BLOCK_BYTES: usize = 1 << 20;
-
-/// How much input streaming gathers before sealing or opening: one frame, whatever the number
-/// of threads. Streams used to gather 1 MiB per thread and spread each batch
-/// over threads; measured on two cores (`cargo bench --bench steady -- 64MiB stream`), a
-/// 64 MiB stream in 64 KiB writes or reads took 13.7 ms to encrypt and 23.6 ms to decrypt that
-/// way against 6.4 ms and 10.3 ms on the caller's thread alone: batches of megabytes leave the
-/// caches and cross cores between the copies in and out of the stream and the AES work.
-/// A single write or push of a long run is still spread over threads.
-pub(crate) fn batch_bytes(frame_len: usize) -> usize {
-    frame_len
-}
 
 /// Whether a run of `frames` frames of `frame_len` bytes is worth spreading over `threads`:
 /// at least two frames and `min_bytes` of plaintext.
@@ -280,13 +276,6 @@ mod tests {
     use crate::blocking::block_on;
     use crate::format::codec::Reader;
     use crate::{Client, RawAesKeyring};
-
-    #[test]
-    fn streaming_batches_are_one_frame() {
-        assert_eq!(batch_bytes(4096), 4096);
-        // A frame longer than the cap is still gathered whole.
-        assert_eq!(batch_bytes(16 << 20), 16 << 20);
-    }
 
     #[test]
     fn parallel_sealing_is_byte_identical_and_opens() {
