@@ -44,8 +44,20 @@ impl Wake for ThreadWaker {
 /// assert_eq!(esdk::blocking::block_on(async { 1 + 1 }), 2);
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    run(std::pin::pin!(future))
+}
+
+/// Polls a pinned future to completion on the current thread. The blocking calls below pin
+/// their future where it is made, so it is not moved (the one-shot futures are over a KiB).
+fn run<F: Future + ?Sized>(mut future: std::pin::Pin<&mut F>) -> F::Output {
+    thread_local! {
+        // One waker per thread, cloned (a reference count) for each call instead of allocated.
+        static WAKER: Waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    }
+    let waker = WAKER
+        .try_with(Waker::clone)
+        // While the thread's locals are being destroyed: a fresh one.
+        .unwrap_or_else(|_| Waker::from(Arc::new(ThreadWaker(std::thread::current()))));
     let mut cx = Context::from_waker(&waker);
     loop {
         match future.as_mut().poll(&mut cx) {
@@ -76,7 +88,11 @@ pub fn encrypt(
     plaintext: &[u8],
     encryption_context: &EncryptionContext,
 ) -> crate::Result<Vec<u8>> {
-    block_on(client.encrypt(keyring, plaintext, encryption_context))
+    run(std::pin::pin!(client.encrypt(
+        keyring,
+        plaintext,
+        encryption_context
+    )))
 }
 
 /// Blocking [`Client::encrypt_with`].
@@ -98,7 +114,9 @@ pub fn encrypt_with<'a>(
     plaintext: &[u8],
     options: &EncryptOptions,
 ) -> crate::Result<Vec<u8>> {
-    block_on(client.encrypt_with(source, plaintext, options))
+    run(std::pin::pin!(
+        client.encrypt_with(source, plaintext, options)
+    ))
 }
 
 /// Blocking [`Client::encrypt_into`].
@@ -122,7 +140,9 @@ pub fn encrypt_into<'a>(
     options: &EncryptOptions,
     out: &mut Vec<u8>,
 ) -> crate::Result<()> {
-    block_on(client.encrypt_into(source, plaintext, options, out))
+    run(std::pin::pin!(
+        client.encrypt_into(source, plaintext, options, out)
+    ))
 }
 
 /// Blocking [`Client::decrypt`].
@@ -142,7 +162,7 @@ pub fn encrypt_into<'a>(
 /// # Errors
 /// As [`Client::decrypt`].
 pub fn decrypt(client: &Client, keyring: &dyn Keyring, message: &[u8]) -> crate::Result<Decrypted> {
-    block_on(client.decrypt(keyring, message))
+    run(std::pin::pin!(client.decrypt(keyring, message)))
 }
 
 /// Blocking [`Client::decrypt_with`].
@@ -167,7 +187,7 @@ pub fn decrypt_with<'a>(
     message: &[u8],
     options: &DecryptOptions,
 ) -> crate::Result<Decrypted> {
-    block_on(client.decrypt_with(source, message, options))
+    run(std::pin::pin!(client.decrypt_with(source, message, options)))
 }
 
 /// Blocking [`Client::decrypt_into`].
@@ -192,5 +212,7 @@ pub fn decrypt_into<'a>(
     options: &DecryptOptions,
     out: &mut Vec<u8>,
 ) -> crate::Result<MessageInfo> {
-    block_on(client.decrypt_into(source, message, options, out))
+    run(std::pin::pin!(
+        client.decrypt_into(source, message, options, out)
+    ))
 }

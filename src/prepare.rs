@@ -58,9 +58,10 @@ impl Client {
                 "signing key present for an unsigned suite, or missing for a signed one",
             ));
         }
-        let data_key = materials.data_key.as_ref().ok_or(Error::InvalidMaterials(
-            "no data key in the encryption materials",
-        ))?;
+        let data_key = materials
+            .data_key
+            .as_ref()
+            .ok_or_else(|| Error::InvalidMaterials("no data key in the encryption materials"))?;
         let required = &materials.required_encryption_context_keys;
         if let Some(key) = required
             .iter()
@@ -98,10 +99,12 @@ impl Client {
             &header_auth_aad(&header, &auth_only),
             &mut [],
         )?;
-        let auth = header.auth_bytes();
-        let mut header_bytes = Vec::with_capacity(header.body_bytes.len() + auth.len());
+        let auth = header.auth_parts();
+        let mut header_bytes = Vec::with_capacity(
+            header.body_bytes.len() + auth.iter().map(|p| p.len()).sum::<usize>(),
+        );
         header_bytes.extend_from_slice(&header.body_bytes);
-        header_bytes.extend_from_slice(&auth);
+        auth.iter().for_each(|p| header_bytes.extend_from_slice(p));
         Ok(PreparedEncrypt {
             header,
             header_bytes,
@@ -157,9 +160,10 @@ impl Client {
                 "no verification key for a signed suite",
             ));
         }
-        let data_key = materials.data_key.as_ref().ok_or(Error::InvalidMaterials(
-            "no data key in the decryption materials",
-        ))?;
+        let data_key = materials
+            .data_key
+            .as_ref()
+            .ok_or_else(|| Error::InvalidMaterials("no data key in the decryption materials"))?;
         let data_key = data_key.expose_secret();
         let (key, commitment) = kdf::message_keys(suite, data_key, &header.message_id)?;
         kdf::check_commitment(

@@ -15,7 +15,7 @@ type Aes192Gcm = AesGcm<Aes192, aes_gcm::aead::consts::U12>;
 /// (key, iv, aad, data), so frames can be processed in any order or in parallel.
 pub(crate) enum Aead {
     #[cfg(feature = "aws-lc-rs")]
-    AwsLc(Box<aws_lc_rs::aead::LessSafeKey>),
+    AwsLc(aws_lc_rs::aead::LessSafeKey),
     Aes128(Box<Aes128Gcm>),
     Aes192(Box<Aes192Gcm>),
     Aes256(Box<Aes256Gcm>),
@@ -67,7 +67,7 @@ impl Aead {
             _ => return Err(bad_key()),
         };
         let key = UnboundKey::new(alg, key).map_err(|_| bad_key())?;
-        Ok(Self::AwsLc(Box::new(LessSafeKey::new(key))))
+        Ok(Self::AwsLc(LessSafeKey::new(key)))
     }
 
     /// Encrypts `buf` in place and returns the tag.

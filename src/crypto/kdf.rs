@@ -132,8 +132,34 @@ pub(crate) fn derive_content_key(
     }
 }
 
-/// A content (frame) key.
-pub(crate) type ContentKey = Zeroizing<Vec<u8>>;
+/// A content (frame) key: 16, 24 or 32 bytes, on the stack, wiped on drop.
+pub(crate) struct ContentKey {
+    bytes: Zeroizing<[u8; 32]>,
+    len: usize,
+}
+
+impl ContentKey {
+    fn new(len: usize) -> crate::Result<Self> {
+        if len > 32 {
+            return Err(crate::Error::Internal("content key longer than 32 bytes"));
+        }
+        Ok(Self {
+            bytes: Zeroizing::new([0u8; 32]),
+            len,
+        })
+    }
+
+    fn as_mut(&mut self) -> &mut [u8] {
+        self.bytes.get_mut(..self.len).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for ContentKey {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+}
 
 /// The content key of a message and, for a committing suite, its key commitment.
 ///
@@ -145,11 +171,14 @@ pub(crate) fn message_keys(
     data_key: &[u8],
     message_id: &[u8],
 ) -> crate::Result<(ContentKey, Option<[u8; COMMITMENT_LEN]>)> {
+    let mut content_key = ContentKey::new(suite.key_len)?;
     if suite.kdf != Kdf::CommittingHkdfSha512 {
-        return Ok((
-            derive_content_key(suite, data_key, message_id, V1Info::Spec)?,
-            None,
-        ));
+        let key = derive_content_key(suite, data_key, message_id, V1Info::Spec)?;
+        if key.len() != content_key.len {
+            return Err(crate::Error::Internal("derived key length"));
+        }
+        content_key.as_mut().copy_from_slice(&key);
+        return Ok((content_key, None));
     }
     check_data_key_len(suite, data_key)?;
     // The salt is the message id, 256 bits for these suites.
@@ -159,12 +188,11 @@ pub(crate) fn message_keys(
         ));
     }
     let id = suite.id.to_be_bytes();
-    let mut content_key = Zeroizing::new(vec![0u8; suite.key_len]);
     let mut commitment = [0u8; COMMITMENT_LEN];
     hkdf_sha512_expand_two(
         message_id,
         data_key,
-        (&[&id, DERIVE_KEY_LABEL], &mut content_key),
+        (&[&id, DERIVE_KEY_LABEL], content_key.as_mut()),
         (&[COMMIT_KEY_LABEL], &mut commitment),
     )?;
     Ok((content_key, Some(commitment)))
@@ -184,17 +212,16 @@ fn hkdf_sha512_expand_two(
     a: (&[&[u8]], &mut [u8]),
     b: (&[&[u8]], &mut [u8]),
 ) -> crate::Result<()> {
+    use hmac_sha512::{Keyed, Scratch};
     // RFC 5869: PRK = HMAC(salt, IKM); T(1) = HMAC(PRK, info ‖ 0x01), the whole output when L ≤ HashLen.
-    let mut prk = Zeroizing::new([0u8; hmac_sha512::OUT_LEN]);
-    hmac_sha512::Keyed::new(salt)?.mac(&[ikm], &[], &mut prk)?;
-    let prk_key = hmac_sha512::Keyed::new(&prk[..])?;
-    let mut t = Zeroizing::new([0u8; hmac_sha512::OUT_LEN]);
+    // Every block is built in one scratch block, wiped once when it drops; the PRK and the
+    // outputs stay SHA-512 states (words) until written out.
+    let mut scratch = Scratch::new();
+    let prk = Keyed::new(salt, &mut scratch)?.mac(&[ikm], &[], &mut scratch)?;
+    let prk_key = Keyed::from_digest(&prk, &mut scratch);
     for (info, out) in [a, b] {
-        prk_key.mac(info, &[1], &mut t)?;
-        let t = t
-            .get(..out.len())
-            .ok_or(crate::Error::Internal("HKDF output longer than one block"))?;
-        out.copy_from_slice(t);
+        let t = prk_key.mac(info, &[1], &mut scratch)?;
+        hmac_sha512::write_digest(&t, out)?;
     }
     Ok(())
 }
@@ -210,8 +237,9 @@ mod hmac_sha512 {
     use zeroize::{Zeroize, Zeroizing};
 
     type Block = GenericArray<u8, U128>;
+    /// A SHA-512 chaining state; after the final block, the digest (big-endian words).
+    pub(super) type State = Zeroizing<[u64; 8]>;
     const BLOCK_LEN: usize = 128;
-    pub(super) const OUT_LEN: usize = 64;
     /// The longest message that fits one final block beside the 0x80 byte and the 128-bit length.
     const MAX_MSG_LEN: usize = BLOCK_LEN - 1 - 16;
     const IV: [u64; 8] = [
@@ -224,84 +252,127 @@ mod hmac_sha512 {
         0x1f83_d9ab_fb41_bd6b,
         0x5be0_cd19_137e_2179,
     ];
+    const IPAD: u8 = 0x36;
+    const OPAD: u8 = 0x5c;
+
+    /// The one block every compression input is built in: each use overwrites all of it, and it
+    /// is wiped once, on drop (a volatile byte-by-byte wipe per block cost more than the rest of
+    /// the HMAC work around the compressions).
+    pub(super) struct Scratch(Block);
+
+    impl Scratch {
+        pub(super) fn new() -> Self {
+            Self(Block::default())
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            self.0.as_mut_slice().zeroize();
+        }
+    }
 
     /// The SHA-512 states after the key's inner and outer pad blocks (wiped on drop).
     pub(super) struct Keyed {
-        inner: Zeroizing<[u64; 8]>,
-        outer: Zeroizing<[u64; 8]>,
+        inner: State,
+        outer: State,
     }
 
     impl Keyed {
-        pub(super) fn new(key: &[u8]) -> crate::Result<Self> {
+        /// Keyed with `key` (at most one block).
+        pub(super) fn new(key: &[u8], scratch: &mut Scratch) -> crate::Result<Self> {
             if key.len() > BLOCK_LEN {
                 return Err(crate::Error::Internal("HMAC key longer than one block"));
             }
-            let mut block = Block::default();
-            let pad = |block: &mut Block, byte: u8| {
-                block.as_mut_slice().fill(byte);
+            Ok(Self::keyed_with(scratch, |block, pad| {
+                block.fill(pad);
                 for (b, k) in block.iter_mut().zip(key) {
                     *b ^= k;
                 }
-            };
-            let (mut inner, mut outer) = (Zeroizing::new(IV), Zeroizing::new(IV));
-            pad(&mut block, 0x36);
-            sha2::compress512(&mut inner, core::slice::from_ref(&block));
-            pad(&mut block, 0x5c);
-            sha2::compress512(&mut outer, core::slice::from_ref(&block));
-            block.as_mut_slice().zeroize();
-            Ok(Self { inner, outer })
+            }))
         }
 
-        /// HMAC of `parts` then `tail` (at most 111 bytes in all) into `out`.
+        /// Keyed with the 64-byte digest `key` (an earlier HMAC's output).
+        pub(super) fn from_digest(key: &State, scratch: &mut Scratch) -> Self {
+            Self::keyed_with(scratch, |block, pad| {
+                block.fill(pad);
+                let pad_word = u64::from_ne_bytes([pad; 8]);
+                for (chunk, word) in block.chunks_exact_mut(8).zip(key.iter()) {
+                    chunk.copy_from_slice(&(word ^ pad_word).to_be_bytes());
+                }
+            })
+        }
+
+        fn keyed_with(scratch: &mut Scratch, fill: impl Fn(&mut [u8], u8)) -> Self {
+            let (mut inner, mut outer) = (Zeroizing::new(IV), Zeroizing::new(IV));
+            fill(scratch.0.as_mut_slice(), IPAD);
+            sha2::compress512(&mut inner, core::slice::from_ref(&scratch.0));
+            fill(scratch.0.as_mut_slice(), OPAD);
+            sha2::compress512(&mut outer, core::slice::from_ref(&scratch.0));
+            Self { inner, outer }
+        }
+
+        /// HMAC of `parts` then `tail` (at most 111 bytes in all).
         pub(super) fn mac(
             &self,
             parts: &[&[u8]],
             tail: &[u8],
-            out: &mut [u8; OUT_LEN],
-        ) -> crate::Result<()> {
-            let mut state = Zeroizing::new(*self.inner);
-            finish(&mut state, parts.iter().copied().chain([tail]))?;
-            write_digest(&state, out);
-            state.copy_from_slice(&self.outer[..]);
-            finish(&mut state, [&out[..]])?;
-            write_digest(&state, out);
-            Ok(())
+            scratch: &mut Scratch,
+        ) -> crate::Result<State> {
+            let mut inner = self.inner.clone();
+            finish(&mut inner, scratch, |block| {
+                let mut n = 0;
+                for part in parts.iter().copied().chain([tail]) {
+                    let end = n + part.len();
+                    block.get_mut(n..end)?.copy_from_slice(part);
+                    n = end;
+                }
+                Some(n)
+            })?;
+            let mut outer = self.outer.clone();
+            finish(&mut outer, scratch, |block| {
+                for (chunk, word) in block.chunks_exact_mut(8).zip(inner.iter()) {
+                    chunk.copy_from_slice(&word.to_be_bytes());
+                }
+                Some(64)
+            })?;
+            Ok(outer)
         }
     }
 
-    /// Hashes `parts` as the final block of a message that follows one block (the pad block).
-    fn finish<'a>(
+    /// Hashes the final block of a message that follows one block (the pad block): `write` puts
+    /// the message at the front of a zeroed block and says how long it is.
+    fn finish(
         state: &mut [u64; 8],
-        parts: impl IntoIterator<Item = &'a [u8]>,
+        scratch: &mut Scratch,
+        write: impl FnOnce(&mut [u8]) -> Option<usize>,
     ) -> crate::Result<()> {
-        let mut block = Block::default();
-        let too_long = crate::Error::Internal("HMAC message longer than one block");
-        let mut n = 0;
-        for part in parts {
-            let end = n + part.len();
-            match block.get_mut(n..end).filter(|_| end <= MAX_MSG_LEN) {
-                Some(dst) => dst.copy_from_slice(part),
-                None => {
-                    block.as_mut_slice().zeroize();
-                    return Err(too_long);
-                }
-            }
-            n = end;
-        }
-        // n ≤ 111: the 0x80 byte and the 128-bit length (its high 64 bits zero) fit behind it.
-        let bits = ((BLOCK_LEN + n) as u64) * 8;
-        let (head, len) = block.split_at_mut(BLOCK_LEN - 8);
-        head.get_mut(n).map(|b| *b = 0x80).ok_or(too_long)?;
-        len.copy_from_slice(&bits.to_be_bytes());
-        sha2::compress512(state, core::slice::from_ref(&block));
-        block.as_mut_slice().zeroize();
+        let too_long = || crate::Error::Internal("HMAC message longer than one block");
+        let block = scratch.0.as_mut_slice();
+        block.fill(0);
+        let (message, length) = block.split_at_mut(BLOCK_LEN - 16);
+        // At most 111 bytes, so the 0x80 byte fits behind it in the first 112.
+        let n = write(message)
+            .filter(|&n| n <= MAX_MSG_LEN)
+            .ok_or_else(too_long)?;
+        message.get_mut(n).map(|b| *b = 0x80).ok_or_else(too_long)?;
+        // The bit length of the whole message (pad block + n bytes), a 128-bit big-endian number.
+        let bits = ((BLOCK_LEN + n) as u128) * 8;
+        length.copy_from_slice(&bits.to_be_bytes());
+        sha2::compress512(state, core::slice::from_ref(&scratch.0));
         Ok(())
     }
 
-    fn write_digest(state: &[u64; 8], out: &mut [u8; OUT_LEN]) {
-        for (chunk, word) in out.chunks_exact_mut(8).zip(state) {
-            chunk.copy_from_slice(&word.to_be_bytes());
+    /// The first `out.len()` (at most 64) bytes of the digest `state`.
+    pub(super) fn write_digest(state: &State, out: &mut [u8]) -> crate::Result<()> {
+        if out.len() > 64 {
+            return Err(crate::Error::Internal("HKDF output longer than one block"));
         }
+        for (chunk, word) in out.chunks_mut(8).zip(state.iter()) {
+            let bytes = word.to_be_bytes();
+            chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or_default());
+        }
+        Ok(())
     }
 }
 
@@ -372,22 +443,45 @@ mod tests {
     #[test]
     fn hmac_sha512_matches_aws_lc() {
         use aws_lc_rs::hmac;
-        let bytes: Vec<u8> = (0..=255u8).map(|b| b.wrapping_mul(167).wrapping_add(13)).collect();
+        let bytes: Vec<u8> = (0..=255u8)
+            .map(|b| b.wrapping_mul(167).wrapping_add(13))
+            .collect();
         for key_len in 0..=128 {
             let key = &bytes[..key_len];
-            let ours = hmac_sha512::Keyed::new(key).unwrap();
+            let mut scratch = hmac_sha512::Scratch::new();
+            let ours = hmac_sha512::Keyed::new(key, &mut scratch).unwrap();
             let theirs = hmac::Key::new(hmac::HMAC_SHA512, key);
             for msg_len in 0..=111 {
                 let msg = &bytes[100..100 + msg_len];
                 let split = msg_len / 3;
                 let mut out = [0u8; 64];
-                ours.mac(&[&msg[..split]], &msg[split..], &mut out).unwrap();
-                assert_eq!(out[..], *hmac::sign(&theirs, msg).as_ref(), "{key_len} {msg_len}");
+                let state = ours
+                    .mac(&[&msg[..split]], &msg[split..], &mut scratch)
+                    .unwrap();
+                hmac_sha512::write_digest(&state, &mut out).unwrap();
+                assert_eq!(
+                    out[..],
+                    *hmac::sign(&theirs, msg).as_ref(),
+                    "{key_len} {msg_len}"
+                );
+                // Keyed with that 64-byte output, as the PRK is.
+                let from_digest = hmac_sha512::Keyed::from_digest(&state, &mut scratch);
+                let state = from_digest.mac(&[msg], &[], &mut scratch).unwrap();
+                let mut again = [0u8; 64];
+                hmac_sha512::write_digest(&state, &mut again).unwrap();
+                let theirs = hmac::Key::new(hmac::HMAC_SHA512, &out);
+                assert_eq!(again[..], *hmac::sign(&theirs, msg).as_ref());
             }
-            let mut out = [0u8; 64];
-            assert!(ours.mac(&[&bytes[..100]], &bytes[..12], &mut out).is_err());
+            assert!(ours
+                .mac(&[&bytes[..100]], &bytes[..12], &mut scratch)
+                .is_err());
+            let mut short = [0u8; 20];
+            let state = ours.mac(&[b"abc"], &[], &mut scratch).unwrap();
+            hmac_sha512::write_digest(&state, &mut short).unwrap();
+            assert_eq!(short[..], hmac::sign(&theirs, b"abc").as_ref()[..20]);
         }
-        assert!(hmac_sha512::Keyed::new(&bytes[..129]).is_err());
+        let mut scratch = hmac_sha512::Scratch::new();
+        assert!(hmac_sha512::Keyed::new(&bytes[..129], &mut scratch).is_err());
     }
 
     #[test]
@@ -420,11 +514,13 @@ mod known_answers {
     /// RFC 4231 test case 2 (HMAC-SHA-512).
     #[test]
     fn hmac_sha512_rfc4231() {
-        let mut out = [0u8; 64];
-        hmac_sha512::Keyed::new(b"Jefe")
+        let mut scratch = hmac_sha512::Scratch::new();
+        let state = hmac_sha512::Keyed::new(b"Jefe", &mut scratch)
             .unwrap()
-            .mac(&[b"what do ya want "], b"for nothing?", &mut out)
+            .mac(&[b"what do ya want "], b"for nothing?", &mut scratch)
             .unwrap();
+        let mut out = [0u8; 64];
+        hmac_sha512::write_digest(&state, &mut out).unwrap();
         assert_eq!(
             out.to_vec(),
             hex(concat!(

@@ -229,14 +229,15 @@ impl Header {
         &self.auth_tag
     }
 
-    /// The serialized header (body and authentication), as the signature covers it.
-    pub(crate) fn auth_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(IV_LEN + TAG_LEN);
-        if self.suite.message_format == MessageFormatVersion::V1 {
-            out.extend_from_slice(&self.header_iv);
-        }
-        out.extend_from_slice(&self.auth_tag);
-        out
+    /// The serialized header authentication that follows the body, in order: the IV (v1 only,
+    /// empty for v2) and the tag.
+    pub(crate) fn auth_parts(&self) -> [&[u8]; 2] {
+        let iv: &[u8] = if self.suite.message_format == MessageFormatVersion::V1 {
+            &self.header_iv
+        } else {
+            &[]
+        };
+        [iv, &self.auth_tag]
     }
 
     /// Parses a header from the front of `r`, leaving `r` at the first body byte.

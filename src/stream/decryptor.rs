@@ -576,7 +576,11 @@ impl Decryptor {
         let hasher = prepared.header.suite.signature.map(|alg| {
             let mut h = MessageHasher::new(alg);
             h.update(&prepared.header.body_bytes);
-            h.update(&prepared.header.auth_bytes());
+            prepared
+                .header
+                .auth_parts()
+                .iter()
+                .for_each(|p| h.update(p));
             h
         });
         self.state = State::Body(Box::new(Body {
