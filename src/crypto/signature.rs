@@ -71,10 +71,12 @@ impl MessageHasher {
 #[derive(Clone)]
 pub struct SigningKey(SigningInner);
 
+// The RustCrypto keys are boxed: inline they made every materials, header and encryptor value
+// ~150 bytes larger, copied at each move on the per-message path.
 #[derive(Clone)]
 enum SigningInner {
-    P256(p256::ecdsa::SigningKey),
-    P384(p384::ecdsa::SigningKey),
+    P256(Box<p256::ecdsa::SigningKey>),
+    P384(Box<p384::ecdsa::SigningKey>),
     #[cfg(feature = "aws-lc-rs")]
     AwsLc(
         std::sync::Arc<aws_lc_rs::signature::EcdsaKeyPair>,
@@ -127,10 +129,10 @@ impl SigningKey {
     pub(crate) fn generate_rust_crypto(alg: SignatureAlgorithm) -> crate::Result<Self> {
         Ok(Self(match alg {
             SignatureAlgorithm::EcdsaP256Sha256 => {
-                SigningInner::P256(p256::ecdsa::SigningKey::random(&mut OsRng))
+                SigningInner::P256(Box::new(p256::ecdsa::SigningKey::random(&mut OsRng)))
             }
             SignatureAlgorithm::EcdsaP384Sha384 => {
-                SigningInner::P384(p384::ecdsa::SigningKey::random(&mut OsRng))
+                SigningInner::P384(Box::new(p384::ecdsa::SigningKey::random(&mut OsRng)))
             }
         }))
     }
@@ -220,8 +222,8 @@ pub struct VerificationKey(VerifyingInner);
 
 #[derive(Clone)]
 enum VerifyingInner {
-    P256(p256::ecdsa::VerifyingKey),
-    P384(p384::ecdsa::VerifyingKey),
+    P256(Box<p256::ecdsa::VerifyingKey>),
+    P384(Box<p384::ecdsa::VerifyingKey>),
     #[cfg(feature = "aws-lc-rs")]
     AwsLc(
         std::sync::Arc<aws_lc_rs::signature::ParsedPublicKey>,
@@ -291,12 +293,12 @@ impl VerificationKey {
         let bad = bad_public_key;
         let bytes = BASE64.decode(value).map_err(|_| bad())?;
         Ok(Self(match alg {
-            SignatureAlgorithm::EcdsaP256Sha256 => VerifyingInner::P256(
+            SignatureAlgorithm::EcdsaP256Sha256 => VerifyingInner::P256(Box::new(
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(&bytes).map_err(|_| bad())?,
-            ),
-            SignatureAlgorithm::EcdsaP384Sha384 => VerifyingInner::P384(
+            )),
+            SignatureAlgorithm::EcdsaP384Sha384 => VerifyingInner::P384(Box::new(
                 p384::ecdsa::VerifyingKey::from_sec1_bytes(&bytes).map_err(|_| bad())?,
-            ),
+            )),
         }))
     }
 
