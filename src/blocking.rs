@@ -19,7 +19,9 @@
 //! # Ok(()) }
 //! ```
 
+use std::cell::Cell;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
@@ -29,11 +31,20 @@ use crate::format::context::EncryptionContext;
 use crate::keyring::Keyring;
 use crate::options::{DecryptOptions, EncryptOptions, KeySource};
 
-struct ThreadWaker(Thread);
+/// Wakes one `block_on` call: marks it woken and unparks its thread.
+struct ThreadWaker {
+    thread: Thread,
+    woken: AtomicBool,
+}
 
 impl Wake for ThreadWaker {
     fn wake(self: Arc<Self>) {
-        self.0.unpark();
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
     }
 }
 
@@ -51,20 +62,39 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// their future where it is made, so it is not moved (the one-shot futures are over a KiB).
 fn run<F: Future + ?Sized>(mut future: std::pin::Pin<&mut F>) -> F::Output {
     thread_local! {
-        // One waker per thread, cloned (a reference count) for each call instead of allocated.
-        static WAKER: Waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+        // A waker kept for the thread's next call: taken while a call runs, so a call nested in
+        // a future that an outer call polls gets its own (and its own `woken` flag: the park
+        // token is the thread's, and a nested call must not swallow the outer future's wake).
+        static SPARE: Cell<Option<Arc<ThreadWaker>>> = const { Cell::new(None) };
     }
-    let waker = WAKER
-        .try_with(Waker::clone)
-        // While the thread's locals are being destroyed: a fresh one.
-        .unwrap_or_else(|_| Waker::from(Arc::new(ThreadWaker(std::thread::current()))));
+    let signal = SPARE
+        .try_with(Cell::take)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| {
+            Arc::new(ThreadWaker {
+                thread: std::thread::current(),
+                woken: AtomicBool::new(false),
+            })
+        });
+    signal.woken.store(false, Ordering::Relaxed);
+    let waker = Waker::from(Arc::clone(&signal));
     let mut cx = Context::from_waker(&waker);
-    loop {
+    let out = loop {
         match future.as_mut().poll(&mut cx) {
-            Poll::Ready(out) => return out,
-            Poll::Pending => std::thread::park(),
+            Poll::Ready(out) => break out,
+            // Parks until this call's future is woken; other unparks of the thread are spurious.
+            Poll::Pending => {
+                while !signal.woken.swap(false, Ordering::Acquire) {
+                    std::thread::park();
+                }
+            }
         }
-    }
+    };
+    drop(waker);
+    // Kept for the next call (while the thread's locals are being destroyed: dropped).
+    let _ = SPARE.try_with(|spare| spare.set(Some(signal)));
+    out
 }
 
 /// Blocking [`Client::encrypt`].
@@ -215,4 +245,62 @@ pub fn decrypt_into<'a>(
     run(std::pin::pin!(
         client.decrypt_into(source, message, options, out)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A future that is ready once another thread, `after` its first poll, has woken it.
+    fn woken_later(after: Duration) -> impl Future<Output = ()> {
+        let fired = Arc::new(AtomicBool::new(false));
+        let mut started = false;
+        std::future::poll_fn(move |cx| {
+            if fired.load(Ordering::Acquire) {
+                return Poll::Ready(());
+            }
+            if !started {
+                started = true;
+                let (fired, waker) = (Arc::clone(&fired), cx.waker().clone());
+                std::thread::spawn(move || {
+                    std::thread::sleep(after);
+                    fired.store(true, Ordering::Release);
+                    waker.wake();
+                });
+            }
+            Poll::Pending
+        })
+    }
+
+    /// A `block_on` inside a future that an outer `block_on` polls: the outer future's wake
+    /// arrives while the nested call is parked, and must not be lost to it.
+    #[test]
+    fn a_nested_call_does_not_swallow_the_outer_wake() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut outer = std::pin::pin!(woken_later(Duration::from_millis(20)));
+            block_on(std::future::poll_fn(|cx| {
+                let first = outer.as_mut().poll(cx);
+                if first.is_pending() {
+                    // Nested, and still parked when the outer future is woken.
+                    block_on(woken_later(Duration::from_millis(150)));
+                }
+                first
+            }));
+            let _ = tx.send(());
+        });
+        assert!(
+            rx.recv_timeout(Duration::from_secs(10)).is_ok(),
+            "the outer call never saw its wake"
+        );
+    }
+
+    #[test]
+    fn calls_one_after_another_reuse_the_waker() {
+        for _ in 0..3 {
+            block_on(woken_later(Duration::from_millis(1)));
+        }
+        assert_eq!(block_on(async { 7 }), 7);
+    }
 }

@@ -70,9 +70,14 @@ impl Client {
             return Err(Error::ContextMismatch { key: key.clone() });
         }
         let message_id = self.message_id(suite)?;
-        let (content_key, commitment) =
-            kdf::message_keys(suite, data_key.expose_secret(), &message_id)?;
-        let aead = Aead::new(&content_key)?;
+        let mut content_key = kdf::ContentKey::default();
+        let (content_key, commitment) = kdf::message_keys(
+            suite,
+            data_key.expose_secret(),
+            &message_id,
+            &mut content_key,
+        )?;
+        let aead = Aead::new(content_key)?;
         let auth_only = authenticate_only(&materials.encryption_context, required)?;
         // The stored context is the materials' context without the required keys: moved
         // when there are none (the usual case), filtered otherwise.
@@ -165,7 +170,8 @@ impl Client {
             .as_ref()
             .ok_or_else(|| Error::InvalidMaterials("no data key in the decryption materials"))?;
         let data_key = data_key.expose_secret();
-        let (key, commitment) = kdf::message_keys(suite, data_key, &header.message_id)?;
+        let mut slot = kdf::ContentKey::default();
+        let (key, commitment) = kdf::message_keys(suite, data_key, &header.message_id, &mut slot)?;
         kdf::check_commitment(
             commitment.as_ref(),
             header.commitment.as_ref().map(|c| &c[..]),
@@ -174,7 +180,7 @@ impl Client {
             &materials.encryption_context,
             &materials.required_encryption_context_keys,
         )?;
-        let aead = Aead::new(&key)?;
+        let aead = Aead::new(key)?;
         let aead = if aead.open(
             &header.header_iv,
             &header_auth_aad(&header, &auth_only),
