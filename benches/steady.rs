@@ -190,9 +190,10 @@ fn raw_aes(size: usize, n: u64, threads: usize) -> RawAes {
 /// AES-GCM wrap of the data key under a prepared keyring key, HKDF-SHA512 (one extract, two
 /// expands: the ten SHA-512 compressions that takes and nothing around them), the content key's
 /// AES key schedule, the header tag, and AES-GCM over 1 KiB; for 0578 also P-384 key
-/// generation with the compressed public key, SHA-384 over the message and the signature. Decrypt: the unwrap, HKDF, the constant-time commitment check, the key
-/// schedule, the header tag check, AES-GCM open of 1 KiB; for 0578 also parsing the compressed
-/// public key, SHA-384 and the verification.
+/// generation with the compressed public key, SHA-384 over the message and the signature.
+/// Decrypt: the unwrap, HKDF, the constant-time commitment check, the key schedule, the header
+/// tag check, AES-GCM open of 1 KiB; for 0578 also parsing the compressed public key, SHA-384
+/// and the verification.
 fn floor(op: &str, signed: bool) -> Box<dyn FnMut()> {
     use aws_lc_rs::digest;
     use aws_lc_rs::encoding::{AsBigEndian, EcPublicKeyCompressedBin};
