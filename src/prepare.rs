@@ -104,15 +104,8 @@ impl Client {
             &header_auth_aad(&header, &auth_only),
             &mut [],
         )?;
-        let auth = header.auth_parts();
-        let mut header_bytes = Vec::with_capacity(
-            header.body_bytes.len() + auth.iter().map(|p| p.len()).sum::<usize>(),
-        );
-        header_bytes.extend_from_slice(&header.body_bytes);
-        auth.iter().for_each(|p| header_bytes.extend_from_slice(p));
         Ok(PreparedEncrypt {
             header,
-            header_bytes,
             aead,
             signing_key: materials.signing_key,
         })
@@ -207,12 +200,22 @@ impl Client {
 #[derive(Debug)]
 pub(crate) struct PreparedEncrypt {
     pub(crate) header: Header,
-    pub(crate) header_bytes: Vec<u8>,
     pub(crate) aead: Aead,
     pub(crate) signing_key: Option<crate::materials::SigningKey>,
 }
 
 impl PreparedEncrypt {
+    /// The serialized header, in order: the body, then the authentication (IV for v1, tag).
+    pub(crate) fn header_parts(&self) -> [&[u8]; 3] {
+        let [iv, tag] = self.header.auth_parts();
+        [&self.header.body_bytes, iv, tag]
+    }
+
+    /// The serialized header's length.
+    pub(crate) fn header_len(&self) -> usize {
+        self.header_parts().iter().map(|p| p.len()).sum()
+    }
+
     /// For signed suites, signs `message` (header and body) and appends the footer.
     #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
     pub(crate) fn append_footer(&self, message: &mut Vec<u8>) -> crate::Result<()> {

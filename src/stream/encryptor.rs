@@ -101,7 +101,9 @@ impl Encryptor {
     ) -> crate::Result<Self> {
         let encryptor =
             Self::prepare(client, source, max_plaintext_length, encryption_context).await?;
-        out.extend_from_slice(&encryptor.prepared.header_bytes);
+        for part in encryptor.prepared.header_parts() {
+            out.extend_from_slice(part);
+        }
         Ok(encryptor)
     }
 
@@ -125,7 +127,7 @@ impl Encryptor {
             .as_ref()
             .map(|k| MessageHasher::new(k.algorithm()));
         if let Some(h) = hasher.as_mut() {
-            h.update(&prepared.header_bytes);
+            prepared.header_parts().iter().for_each(|p| h.update(p));
         }
         Ok(Self {
             prepared,
@@ -194,7 +196,6 @@ impl Encryptor {
     /// Encrypts a whole plaintext (one-shot encrypt) into `out`, made room for once at the
     /// message's size, the header first.
     pub(crate) fn seal_all(mut self, plaintext: &[u8], out: &mut Presized) -> crate::Result<()> {
-        let header = std::mem::take(&mut self.prepared.header_bytes);
         let regular = self.regular_len(plaintext.len()) / self.frame_len;
         // More frames than the format allows fail before the output is allocated.
         self.sequence_after(regular)?;
@@ -204,9 +205,11 @@ impl Encryptor {
         let size = regular
             .saturating_mul(body::regular_frame_size(self.frame_len))
             .saturating_add(body::final_frame_size(final_len))
-            .saturating_add(header.len() + footer);
+            .saturating_add(self.prepared.header_len() + footer);
         out.make_room(size);
-        out.extend_from_slice(&header);
+        for part in self.prepared.header_parts() {
+            out.extend_from_slice(part);
+        }
         self.seal_end(plaintext, out)
     }
 
