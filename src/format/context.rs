@@ -122,39 +122,60 @@ pub const PUBLIC_KEY_CONTEXT_KEY: &str = "aws-crypto-public-key";
 /// caller's context holding a key that begins with it.
 pub(crate) const RESERVED_KEY_PREFIX: &str = "aws-crypto-";
 
-/// Serializes a context: empty bytes for an empty context, else count ‖ (key, value)* sorted by key.
-pub(crate) fn serialize(context: &EncryptionContext) -> crate::Result<Vec<u8>> {
+/// The length of a context's serialization (saturating; an over-long context fails to serialize).
+pub(crate) fn serialized_len(context: &EncryptionContext) -> usize {
     if context.is_empty() {
-        return Ok(Vec::new());
+        return 0;
     }
-    // One allocation of the exact size (appending through the wiping sink would move it).
-    let len = context.iter().fold(2usize, |n, (k, v)| {
+    context.iter().fold(2usize, |n, (k, v)| {
         n.saturating_add(4)
             .saturating_add(k.len())
             .saturating_add(v.len())
-    });
-    let mut out = Vec::with_capacity(len.min(usize::from(u16::MAX) + 1));
-    let count = u16::try_from(context.len())
-        .map_err(|_| crate::Error::LimitExceeded("encryption context has more than 65535 pairs"))?;
-    out.extend_from_slice(&count.to_be_bytes());
-    for (k, v) in context {
-        put_u16_prefixed(
-            &mut out,
-            k.as_bytes(),
-            "encryption context key longer than 65535 bytes",
-        )?;
-        put_u16_prefixed(
-            &mut out,
-            v.as_bytes(),
-            "encryption context value longer than 65535 bytes",
-        )?;
-    }
-    if out.len() > usize::from(u16::MAX) {
-        return Err(crate::Error::LimitExceeded(
-            "serialized encryption context longer than 65535 bytes",
-        ));
-    }
+    })
+}
+
+/// Serializes a context: empty bytes for an empty context, else count ‖ (key, value)* sorted by key.
+pub(crate) fn serialize(context: &EncryptionContext) -> crate::Result<Vec<u8>> {
+    // One allocation of the exact size (appending through the wiping sink would move it).
+    let mut out = Vec::with_capacity(serialized_len(context).min(usize::from(u16::MAX) + 1));
+    serialize_into(context, &mut out)?;
     Ok(out)
+}
+
+/// Appends a context's serialization to `out`; on error `out` is left as it was.
+pub(crate) fn serialize_into(context: &EncryptionContext, out: &mut Vec<u8>) -> crate::Result<()> {
+    if context.is_empty() {
+        return Ok(());
+    }
+    let start = out.len();
+    let res = (|| {
+        let count = u16::try_from(context.len()).map_err(|_| {
+            crate::Error::LimitExceeded("encryption context has more than 65535 pairs")
+        })?;
+        out.extend_from_slice(&count.to_be_bytes());
+        for (k, v) in context {
+            put_u16_prefixed(
+                out,
+                k.as_bytes(),
+                "encryption context key longer than 65535 bytes",
+            )?;
+            put_u16_prefixed(
+                out,
+                v.as_bytes(),
+                "encryption context value longer than 65535 bytes",
+            )?;
+        }
+        if out.len() - start > usize::from(u16::MAX) {
+            return Err(crate::Error::LimitExceeded(
+                "serialized encryption context longer than 65535 bytes",
+            ));
+        }
+        Ok(())
+    })();
+    if res.is_err() {
+        out.truncate(start);
+    }
+    res
 }
 
 /// Parses a serialized context (all of `bytes`). Duplicate keys and non-UTF-8 text are errors.
@@ -186,6 +207,28 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<EncryptionContext, FormatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `serialized_len` is the length `serialize` writes; a failed `serialize_into` leaves the
+    /// buffer it appends to as it was.
+    #[test]
+    fn serialized_len_and_failed_appends() {
+        let contexts = [
+            EncryptionContext::new(),
+            EncryptionContext::from([("a", "")]),
+            EncryptionContext::from([("purpose", "benchmark"), ("tenant", "ünïcode")]),
+        ];
+        for context in &contexts {
+            assert_eq!(serialized_len(context), serialize(context).unwrap().len());
+        }
+        let mut out = b"kept".to_vec();
+        let long = EncryptionContext::from([("a", "x".repeat(70_000).as_str())]);
+        assert!(serialize_into(&long, &mut out).is_err());
+        let many: EncryptionContext = (0..7_000)
+            .map(|i| (format!("{i:05}"), "v".to_owned()))
+            .collect();
+        assert!(serialize_into(&many, &mut out).is_err());
+        assert_eq!(out, b"kept");
+    }
 
     #[test]
     fn round_trip_and_order() {

@@ -372,10 +372,9 @@ impl Header {
         content_type: ContentType,
         commitment: Option<[u8; COMMITMENT_LEN]>,
     ) -> crate::Result<Self> {
-        let context_bytes = context::serialize(&stored_context)?;
         // One allocation: the fixed fields (at most 80 bytes) plus the variable ones.
         let capacity = encrypted_data_keys.iter().fold(
-            96usize.saturating_add(context_bytes.len()),
+            96usize.saturating_add(context::serialized_len(&stored_context)),
             // Each field counted up to its u16 limit: a longer one fails below, unallocated.
             |n, edk| {
                 let field = |len: usize| len.min(usize::from(u16::MAX));
@@ -397,7 +396,15 @@ impl Header {
             ));
         }
         out.extend_from_slice(&message_id);
-        put_u16_prefixed(&mut out, &context_bytes, "serialized encryption context")?;
+        // The context, serialized in place behind its length (patched in once known).
+        let at = out.len();
+        out.extend_from_slice(&[0, 0]);
+        context::serialize_into(&stored_context, &mut out)?;
+        let context_len = u16::try_from(out.len() - at - 2)
+            .map_err(|_| crate::Error::LimitExceeded("serialized encryption context"))?;
+        out.get_mut(at..at + 2)
+            .ok_or_else(|| crate::Error::Internal("header buffer"))?
+            .copy_from_slice(&context_len.to_be_bytes());
         let count = u16::try_from(encrypted_data_keys.len())
             .map_err(|_| crate::Error::LimitExceeded("more than 65535 encrypted data keys"))?;
         if count == 0 {
