@@ -250,57 +250,135 @@ pub fn decrypt_into<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::mpsc::{channel, Receiver, Sender};
     use std::time::Duration;
 
-    /// A future that is ready once another thread, `after` its first poll, has woken it.
-    fn woken_later(after: Duration) -> impl Future<Output = ()> {
+    /// A future that is ready once another thread has woken it: the thread starts at the first
+    /// poll, waits for `start`, marks it ready, wakes it, then tells `then`.
+    fn woken_when(start: Receiver<()>, then: Option<Sender<()>>) -> impl Future<Output = ()> {
         let fired = Arc::new(AtomicBool::new(false));
-        let mut started = false;
+        let mut start = Some(start);
+        let mut then = then;
         std::future::poll_fn(move |cx| {
             if fired.load(Ordering::Acquire) {
                 return Poll::Ready(());
             }
-            if !started {
-                started = true;
-                let (fired, waker) = (Arc::clone(&fired), cx.waker().clone());
+            if let Some(start) = start.take() {
+                let (fired, waker, then) = (Arc::clone(&fired), cx.waker().clone(), then.take());
                 std::thread::spawn(move || {
-                    std::thread::sleep(after);
+                    let _ = start.recv();
                     fired.store(true, Ordering::Release);
                     waker.wake();
+                    if let Some(then) = then {
+                        let _ = then.send(());
+                    }
                 });
             }
             Poll::Pending
         })
     }
 
-    /// A `block_on` inside a future that an outer `block_on` polls: the outer future's wake
-    /// arrives while the nested call is parked, and must not be lost to it.
-    #[test]
-    fn a_nested_call_does_not_swallow_the_outer_wake() {
-        let (tx, rx) = std::sync::mpsc::channel();
+    fn woken_soon() -> impl Future<Output = ()> {
+        let (tx, rx) = channel();
+        let _ = tx.send(());
+        woken_when(rx, None)
+    }
+
+    /// Runs `f` on a thread of its own; fails instead of hanging.
+    fn within_ten_seconds(f: impl FnOnce() + Send + 'static) {
+        let (tx, rx) = channel();
         std::thread::spawn(move || {
-            let mut outer = std::pin::pin!(woken_later(Duration::from_millis(20)));
-            block_on(std::future::poll_fn(|cx| {
-                let first = outer.as_mut().poll(cx);
-                if first.is_pending() {
-                    // Nested, and still parked when the outer future is woken.
-                    block_on(woken_later(Duration::from_millis(150)));
-                }
-                first
-            }));
+            f();
             let _ = tx.send(());
         });
         assert!(
             rx.recv_timeout(Duration::from_secs(10)).is_ok(),
-            "the outer call never saw its wake"
+            "block_on hung (a wake was lost)"
         );
     }
 
+    /// A `block_on` inside a future that an outer `block_on` polls: the outer future is woken
+    /// while the nested call waits (the nested one is woken only after that), and the outer
+    /// call must not lose that wake to the nested one.
     #[test]
-    fn calls_one_after_another_reuse_the_waker() {
-        for _ in 0..3 {
-            block_on(woken_later(Duration::from_millis(1)));
-        }
-        assert_eq!(block_on(async { 7 }), 7);
+    fn a_nested_call_does_not_swallow_the_outer_wake() {
+        within_ten_seconds(|| {
+            // A first call leaves the thread's spare waker behind, as in a long-lived thread.
+            block_on(woken_soon());
+            let (go_outer, outer_start) = channel();
+            let (outer_woken, inner_start) = channel();
+            let mut outer = std::pin::pin!(woken_when(outer_start, Some(outer_woken)));
+            let mut nested = Some((go_outer, inner_start));
+            block_on(std::future::poll_fn(|cx| {
+                let polled = outer.as_mut().poll(cx);
+                if let (Poll::Pending, Some((go_outer, inner_start))) = (&polled, nested.take()) {
+                    let _ = go_outer.send(());
+                    block_on(woken_when(inner_start, None));
+                }
+                polled
+            }));
+        });
+    }
+
+    /// Polled once per wake: pending until woken twice (5 ms apart), then ready after
+    /// exactly three polls; a loop that polled again without a new wake would poll more.
+    #[test]
+    fn one_poll_per_wake() {
+        within_ten_seconds(|| {
+            let (polls, wakes) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+            let (counted, woken) = (Arc::clone(&polls), Arc::clone(&wakes));
+            block_on(std::future::poll_fn(move |cx| {
+                let n = counted.fetch_add(1, Ordering::AcqRel);
+                if woken.load(Ordering::Acquire) == 2 {
+                    return Poll::Ready(());
+                }
+                if n == 0 {
+                    let (waker, woken) = (cx.waker().clone(), Arc::clone(&woken));
+                    std::thread::spawn(move || {
+                        for _ in 0..2 {
+                            std::thread::sleep(Duration::from_millis(5));
+                            woken.fetch_add(1, Ordering::AcqRel);
+                            waker.wake_by_ref();
+                        }
+                    });
+                }
+                Poll::Pending
+            }));
+            // 1 + at most one per wake; fewer only if the two wakes came before a poll.
+            assert!(polls.load(Ordering::Acquire) <= 3, "{polls:?} polls");
+        });
+    }
+
+    /// Calls one after another on a thread reuse one waker, and a stale wake from an earlier
+    /// call (its waker kept and fired later) is only a spurious poll for the next one.
+    #[test]
+    fn later_calls_reuse_the_waker_and_survive_stale_wakes() {
+        within_ten_seconds(|| {
+            let mut kept: Option<Waker> = None;
+            block_on(std::future::poll_fn(|cx| {
+                kept = Some(cx.waker().clone());
+                Poll::Ready(())
+            }));
+            let Some(stale) = kept else {
+                panic!("no waker kept");
+            };
+            let mut first = true;
+            let (tx, rx) = channel();
+            let mut later = std::pin::pin!(woken_when(rx, None));
+            block_on(std::future::poll_fn(|cx| {
+                assert!(
+                    cx.waker().will_wake(&stale),
+                    "a new waker for the second call"
+                );
+                if first {
+                    first = false;
+                    stale.wake_by_ref();
+                    let _ = tx.send(());
+                }
+                later.as_mut().poll(cx)
+            }));
+            assert_eq!(block_on(async { 7 }), 7);
+        });
     }
 }

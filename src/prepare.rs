@@ -216,6 +216,28 @@ impl PreparedEncrypt {
         self.header_parts().iter().map(|p| p.len()).sum()
     }
 
+    /// Appends the serialized header to `out`, making room for it once.
+    pub(crate) fn write_header<S: crate::stream::sink::Sink + ?Sized>(
+        &self,
+        out: &mut S,
+    ) -> crate::Result<()> {
+        let start = out.len();
+        let mut dst = out.grow(self.header_len());
+        for part in self.header_parts() {
+            let Some((head, rest)) = dst.split_at_mut_checked(part.len()) else {
+                out.truncate(start);
+                return Err(Error::Internal("header length"));
+            };
+            head.copy_from_slice(part);
+            dst = rest;
+        }
+        if !dst.is_empty() {
+            out.truncate(start);
+            return Err(Error::Internal("header length"));
+        }
+        Ok(())
+    }
+
     /// For signed suites, signs `message` (header and body) and appends the footer.
     #[cfg_attr(not(feature = "hazmat"), allow(dead_code))]
     pub(crate) fn append_footer(&self, message: &mut Vec<u8>) -> crate::Result<()> {

@@ -336,7 +336,8 @@ mod hmac_sha512 {
                 }
                 Some(n)
             })?;
-            let mut outer = Zeroizing::new(self.outer);
+            let mut outer = Zeroizing::new([0u64; 8]);
+            outer.copy_from_slice(&self.outer);
             finish(&mut outer, scratch, |block| {
                 for (chunk, word) in block.chunks_exact_mut(8).zip(out.iter()) {
                     chunk.copy_from_slice(&word.to_be_bytes());

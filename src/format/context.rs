@@ -153,6 +153,8 @@ pub(crate) fn serialize_into(context: &EncryptionContext, out: &mut Vec<u8>) -> 
             crate::Error::LimitExceeded("encryption context has more than 65535 pairs")
         })?;
         out.extend_from_slice(&count.to_be_bytes());
+        let too_long =
+            || crate::Error::LimitExceeded("serialized encryption context longer than 65535 bytes");
         for (k, v) in context {
             put_u16_prefixed(
                 out,
@@ -164,11 +166,10 @@ pub(crate) fn serialize_into(context: &EncryptionContext, out: &mut Vec<u8>) -> 
                 v.as_bytes(),
                 "encryption context value longer than 65535 bytes",
             )?;
-        }
-        if out.len() - start > usize::from(u16::MAX) {
-            return Err(crate::Error::LimitExceeded(
-                "serialized encryption context longer than 65535 bytes",
-            ));
+            // Stops at the first pair past the limit instead of copying the rest.
+            if out.len() - start > usize::from(u16::MAX) {
+                return Err(too_long());
+            }
         }
         Ok(())
     })();
@@ -220,7 +221,16 @@ mod tests {
         for context in &contexts {
             assert_eq!(serialized_len(context), serialize(context).unwrap().len());
         }
+        // Exactly 65535 bytes (2 + 2 + 1 + 2 + 65528) serializes, behind other bytes too; one
+        // more does not.
         let mut out = b"kept".to_vec();
+        let limit = EncryptionContext::from([("a", "x".repeat(65_528).as_str())]);
+        serialize_into(&limit, &mut out).unwrap();
+        assert_eq!(out.len(), 4 + 65_535);
+        assert_eq!(serialized_len(&limit), 65_535);
+        out.truncate(4);
+        let over = EncryptionContext::from([("a", "x".repeat(65_529).as_str())]);
+        assert!(serialize_into(&over, &mut out).is_err());
         let long = EncryptionContext::from([("a", "x".repeat(70_000).as_str())]);
         assert!(serialize_into(&long, &mut out).is_err());
         let many: EncryptionContext = (0..7_000)

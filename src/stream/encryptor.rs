@@ -101,9 +101,7 @@ impl Encryptor {
     ) -> crate::Result<Self> {
         let encryptor =
             Self::prepare(client, source, max_plaintext_length, encryption_context).await?;
-        for part in encryptor.prepared.header_parts() {
-            out.extend_from_slice(part);
-        }
+        encryptor.prepared.write_header(out)?;
         Ok(encryptor)
     }
 
@@ -207,9 +205,7 @@ impl Encryptor {
             .saturating_add(body::final_frame_size(final_len))
             .saturating_add(self.prepared.header_len() + footer);
         out.make_room(size);
-        for part in self.prepared.header_parts() {
-            out.extend_from_slice(part);
-        }
+        self.prepared.write_header(out)?;
         self.seal_end(plaintext, out)
     }
 
@@ -438,6 +434,68 @@ mod tests {
     use super::*;
     use crate::blocking::block_on;
     use crate::RawAesKeyring;
+
+    /// A context that serializes to exactly 65535 bytes is stored and read back; one byte more
+    /// fails before anything is written.
+    #[test]
+    fn context_of_the_largest_size() {
+        let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
+        // Unsigned: a signed suite adds its public key to the context.
+        let client = Client::builder()
+            .suite(&crate::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY)
+            .build()
+            .unwrap();
+        let limit = EncryptionContext::from([("a", "x".repeat(65_528).as_str())]);
+        let message = crate::blocking::encrypt(&client, &keyring, b"p", &limit).unwrap();
+        let back = crate::blocking::decrypt(&client, &keyring, &message).unwrap();
+        assert_eq!(
+            back.encryption_context.get("a").map(String::len),
+            Some(65_528)
+        );
+        let over = EncryptionContext::from([("a", "x".repeat(65_529).as_str())]);
+        assert!(crate::blocking::encrypt(&client, &keyring, b"p", &over).is_err());
+    }
+
+    /// The header is written with room made for it once (its length counted right): a stream's
+    /// output holds exactly the header, and a one-shot unsigned message's buffer is exactly
+    /// the message (its size was computed up front, nothing regrew it).
+    #[test]
+    fn header_and_message_sized_once() {
+        let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
+        let context = EncryptionContext::from([("purpose", "test")]);
+        for suite in crate::suite::ALL.iter().filter(|s| !s.is_signing()) {
+            let policy = if suite.is_committing() {
+                crate::CommitmentPolicy::RequireEncryptRequireDecrypt
+            } else {
+                crate::CommitmentPolicy::ForbidEncryptAllowDecrypt
+            };
+            let client = Client::builder()
+                .suite(suite)
+                .commitment_policy(policy)
+                .frame_length(100)
+                .build()
+                .unwrap();
+            let options = EncryptOptions::from(context.clone());
+            let mut out = Vec::new();
+            let encryptor =
+                block_on(Encryptor::new(&client, &keyring, &options, &mut out)).unwrap();
+            assert_eq!(out.capacity(), out.len(), "0x{:04x}", suite.id);
+            assert_eq!(out, encryptor.prepared.header_parts().concat());
+            assert_eq!(crate::parse_header(&out).unwrap().len(), out.len());
+            for len in [0, 1, 100, 1000] {
+                let message =
+                    crate::blocking::encrypt(&client, &keyring, &vec![7; len], &context).unwrap();
+                assert_eq!(
+                    message.capacity(),
+                    message.len(),
+                    "0x{:04x} {len}",
+                    suite.id
+                );
+                let back = crate::blocking::decrypt(&client, &keyring, &message).unwrap();
+                assert_eq!(back.plaintext, vec![7; len]);
+            }
+        }
+    }
 
     fn encryptor(threads: usize, frame_length: u32) -> (Encryptor, Vec<u8>) {
         let keyring = RawAesKeyring::new("ns", "k", &[3u8; 32]).unwrap();
