@@ -42,7 +42,7 @@ pub async fn encrypt_non_framed_legacy(
         )
         .await?;
     let prepared = client.prepare_encrypt(materials, ContentType::NonFramed)?;
-    let mut out = prepared.header_parts().concat();
+    let mut out = prepared.header.serialized_parts().concat();
     body::seal_non_framed(
         &prepared.aead,
         &prepared.header.message_id,

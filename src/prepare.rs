@@ -205,15 +205,9 @@ pub(crate) struct PreparedEncrypt {
 }
 
 impl PreparedEncrypt {
-    /// The serialized header, in order: the body, then the authentication (IV for v1, tag).
-    pub(crate) fn header_parts(&self) -> [&[u8]; 3] {
-        let [iv, tag] = self.header.auth_parts();
-        [&self.header.body_bytes, iv, tag]
-    }
-
     /// The serialized header's length.
     pub(crate) fn header_len(&self) -> usize {
-        self.header_parts().iter().map(|p| p.len()).sum()
+        self.header.serialized_parts().iter().map(|p| p.len()).sum()
     }
 
     /// Appends the serialized header to `out`, making room for it once.
@@ -223,7 +217,7 @@ impl PreparedEncrypt {
     ) -> crate::Result<()> {
         let start = out.len();
         let mut dst = out.grow(self.header_len());
-        for part in self.header_parts() {
+        for part in self.header.serialized_parts() {
             let Some((head, rest)) = dst.split_at_mut_checked(part.len()) else {
                 out.truncate(start);
                 return Err(Error::Internal("header length"));

@@ -196,8 +196,8 @@ fn hkdf_sha512_expand_two(
 ) -> crate::Result<()> {
     use hmac_sha512::{Keyed, Scratch};
     // RFC 5869: PRK = HMAC(salt, IKM); T(1) = HMAC(PRK, info ‖ 0x01), the whole output when
-    // L ≤ HashLen. Results go into slots made here (out parameters), so no secret is left behind in the
-    // copy a returned value would make.
+    // L ≤ HashLen. Results go into slots made here (out parameters), so no secret is left
+    // behind in the copy a returned value would make.
     let mut scratch = Scratch::new();
     let mut key = Keyed::new();
     key.set_key(salt, &mut scratch)?;
@@ -596,45 +596,39 @@ mod known_answers {
         }
     }
 
-    /// Commitment vector 3 (suite 0x0578, signed).
+    /// Commitment vectors 1 (suite 0x0478) and 3 (0x0578, signed): data key, message id,
+    /// content key, commitment.
     #[test]
-    fn message_keys_match_the_signed_commitment_vector() {
-        let data_key = hex("157e51e0b2542755e4cdc579186452f4c49db5cfb6933caf12c5458844f0762e");
-        let message_id = hex("be37fb0e76473f4320438fd01d91f567fd4bb76e28c8c4740e281e9d2a6ba3dc");
-        let suite = &crate::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384;
-        let mut slot = ContentKey::default();
-        let (key, commitment) = message_keys(suite, &data_key, &message_id, &mut slot).unwrap();
-        assert_eq!(
-            *key,
-            hex("62a7a513a17e712c83beeec14d1f199cf43367eecdba67f0bb074ecda45be388")
-        );
-        assert_eq!(
-            commitment.map(|c| c.to_vec()),
-            Some(hex(
-                "05cd035b29d5499d4587570b87502afe634f7b2cc3df2aa988a101054a2c7687"
-            ))
-        );
-    }
-
-    #[test]
-    fn message_keys_match_the_commitment_vector() {
-        let data_key = hex("fa9ebec213d5c3d90ead82d914c4412769fa5658ba4ffed39230e8b92fb6e6cd");
-        let message_id = hex("4dfbd1314d9d55925b817232c5e36d6e3e5e230f018930e2c2c1f243f67dc179");
-        let suite = &crate::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY;
-        let mut slot = ContentKey::default();
-        let (key, commitment) = message_keys(suite, &data_key, &message_id, &mut slot).unwrap();
-        assert_eq!(
-            *key,
-            hex("57aef7d35c8c26d9348f139cdd025e05a73ab8ac4edd7ca55ad90a4d899453e3")
-        );
-        assert_eq!(
-            commitment.map(|c| c.to_vec()),
-            Some(hex(
-                "17cf08f733db51049f3a5ccb5effae218dbe9bf13a8f63ccb1b81e1d51ff2f4c"
-            ))
-        );
-        // A salt that is not the suite's message id length is refused, not derived from.
-        assert!(message_keys(suite, &data_key, &message_id[..31], &mut slot).is_err());
-        assert!(message_keys(suite, &data_key[..31], &message_id, &mut slot).is_err());
+    fn message_keys_match_the_commitment_vectors() {
+        let vectors: [(&AlgorithmSuite, [&str; 4]); 2] = [
+            (
+                &crate::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+                [
+                    "fa9ebec213d5c3d90ead82d914c4412769fa5658ba4ffed39230e8b92fb6e6cd",
+                    "4dfbd1314d9d55925b817232c5e36d6e3e5e230f018930e2c2c1f243f67dc179",
+                    "57aef7d35c8c26d9348f139cdd025e05a73ab8ac4edd7ca55ad90a4d899453e3",
+                    "17cf08f733db51049f3a5ccb5effae218dbe9bf13a8f63ccb1b81e1d51ff2f4c",
+                ],
+            ),
+            (
+                &crate::suite::AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
+                [
+                    "157e51e0b2542755e4cdc579186452f4c49db5cfb6933caf12c5458844f0762e",
+                    "be37fb0e76473f4320438fd01d91f567fd4bb76e28c8c4740e281e9d2a6ba3dc",
+                    "62a7a513a17e712c83beeec14d1f199cf43367eecdba67f0bb074ecda45be388",
+                    "05cd035b29d5499d4587570b87502afe634f7b2cc3df2aa988a101054a2c7687",
+                ],
+            ),
+        ];
+        for (suite, [data_key, message_id, content_key, commitment]) in vectors {
+            let (data_key, message_id) = (hex(data_key), hex(message_id));
+            let mut slot = ContentKey::default();
+            let (key, derived) = message_keys(suite, &data_key, &message_id, &mut slot).unwrap();
+            assert_eq!(*key, hex(content_key), "0x{:04x}", suite.id);
+            assert_eq!(derived.map(|c| c.to_vec()), Some(hex(commitment)));
+            // A salt that is not the suite's message id length is refused, not derived from.
+            assert!(message_keys(suite, &data_key, &message_id[..31], &mut slot).is_err());
+            assert!(message_keys(suite, &data_key[..31], &message_id, &mut slot).is_err());
+        }
     }
 }

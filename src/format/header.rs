@@ -229,15 +229,15 @@ impl Header {
         &self.auth_tag
     }
 
-    /// The serialized header authentication that follows the body, in order: the IV (v1 only,
-    /// empty for v2) and the tag.
-    pub(crate) fn auth_parts(&self) -> [&[u8]; 2] {
+    /// The serialized header, as written and as the signature covers it, in order: the body,
+    /// the IV (v1 only, empty for v2) and the tag.
+    pub(crate) fn serialized_parts(&self) -> [&[u8]; 3] {
         let iv: &[u8] = if self.suite.message_format == MessageFormatVersion::V1 {
             &self.header_iv
         } else {
             &[]
         };
-        [iv, &self.auth_tag]
+        [&self.body_bytes, iv, &self.auth_tag]
     }
 
     /// Parses a header from the front of `r`, leaving `r` at the first body byte.

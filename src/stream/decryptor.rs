@@ -575,10 +575,9 @@ impl Decryptor {
         };
         let hasher = prepared.header.suite.signature.map(|alg| {
             let mut h = MessageHasher::new(alg);
-            h.update(&prepared.header.body_bytes);
             prepared
                 .header
-                .auth_parts()
+                .serialized_parts()
                 .iter()
                 .for_each(|p| h.update(p));
             h

@@ -125,7 +125,11 @@ impl Encryptor {
             .as_ref()
             .map(|k| MessageHasher::new(k.algorithm()));
         if let Some(h) = hasher.as_mut() {
-            prepared.header_parts().iter().for_each(|p| h.update(p));
+            prepared
+                .header
+                .serialized_parts()
+                .iter()
+                .for_each(|p| h.update(p));
         }
         Ok(Self {
             prepared,
@@ -480,7 +484,7 @@ mod tests {
             let encryptor =
                 block_on(Encryptor::new(&client, &keyring, &options, &mut out)).unwrap();
             assert_eq!(out.capacity(), out.len(), "0x{:04x}", suite.id);
-            assert_eq!(out, encryptor.prepared.header_parts().concat());
+            assert_eq!(out, encryptor.prepared.header.serialized_parts().concat());
             assert_eq!(crate::parse_header(&out).unwrap().len(), out.len());
             for len in [0, 1, 100, 1000] {
                 let message =
